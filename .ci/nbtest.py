@@ -1,0 +1,30 @@
+"""Execute every notebook's tests (nbdev's `test_nb`, skipping the `tst_flags` cells) and count notebooks.
+
+Usage: python .ci/nbtest.py [--flags "slow gpu"] [--workers N] [glob]
+Prints one line per notebook and a closing line `N passed, N failed`; exits 1 on any failure.
+"""
+import argparse, sys, time
+from pathlib import Path
+from fastcore.parallel import parallel
+from nbdev.config import get_config
+from nbdev.doclinks import nbglob
+from nbdev.test import test_nb, _keep_file
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument('path', nargs='?', default=None, help='a notebook or glob (default: all of nbs/)')
+    p.add_argument('--flags', default='', help='space-separated test flags to run too, e.g. "slow gpu"')
+    p.add_argument('--workers', type=int, default=2)
+    a = p.parse_args()
+    cfg = get_config()
+    files = [f.absolute() for f in sorted(nbglob(a.path, as_path=True)) if _keep_file(f, '.notest')]
+    start = time.time()
+    res = parallel(test_nb, files, skip_flags=cfg.tst_flags.split(), force_flags=a.flags.split(),
+                   basepath=cfg.config_path, n_workers=min(a.workers, len(files)), pause=0.01)
+    for f, (ok, secs) in zip(files, res): print(f"{'PASS' if ok else 'FAIL'} {secs:7.1f}s  {f.relative_to(cfg.nbs_path)}")
+    n_ok = sum(ok for ok, _ in res)
+    print(f"notebooks in {time.time()-start:.0f}s")
+    print(f"{n_ok} passed, {len(res)-n_ok} failed")
+    sys.exit(0 if n_ok == len(res) else 1)
+
+if __name__ == '__main__': main()
