@@ -5,4 +5,7 @@ d = { 'settings': { 'branch': 'main',
                 'doc_host': 'https://uvlp.github.io',
                 'git_url': 'https://github.com/uvlp/uvlp',
                 'lib_path': 'uvlp'},
-  'syms': {}}
+  'syms': { 'uvlp.utils': { 'uvlp.utils.atomic_write': ('utils.html#atomic_write', 'uvlp/utils.py'),
+                            'uvlp.utils.derive_seed': ('utils.html#derive_seed', 'uvlp/utils.py'),
+                            'uvlp.utils.load_json': ('utils.html#load_json', 'uvlp/utils.py'),
+                            'uvlp.utils.save_json': ('utils.html#save_json', 'uvlp/utils.py')}}}
