@@ -3,7 +3,10 @@
 Usage: python .ci/nbtest.py [--flags "slow gpu"] [--workers N] [glob]
 Prints one line per notebook and a closing line `N passed, N failed`; exits 1 on any failure.
 """
-import argparse, sys, time
+import argparse, os, sys, time
+# Each worker process gets one BLAS/torch thread: two workers share the two cores without oversubscription
+# (with 2 threads per worker, small torch ops wait on each other and run ~10x slower).
+os.environ.setdefault('OMP_NUM_THREADS', '1')
 from pathlib import Path
 from fastcore.parallel import parallel
 from nbdev.config import get_config
