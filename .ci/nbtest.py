@@ -1,6 +1,6 @@
 """Execute every notebook's tests (nbdev's `test_nb`, skipping the `tst_flags` cells) and count notebooks.
 
-Usage: python .ci/nbtest.py [--flags "slow gpu"] [--workers N] [glob]
+Usage: python .ci/nbtest.py [--flags "slow gpu"] [--workers N] [notebook or folder ...]
 Prints one line per notebook and a closing line `N passed, N failed`; exits 1 on any failure.
 """
 import argparse, os, sys, time
@@ -15,12 +15,13 @@ from nbdev.test import test_nb, _keep_file
 
 def main():
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument('path', nargs='?', default=None, help='a notebook or glob (default: all of nbs/)')
+    p.add_argument('paths', nargs='*', help='notebooks or folders (default: all of nbs/)')
     p.add_argument('--flags', default='', help='space-separated test flags to run too, e.g. "slow gpu"')
     p.add_argument('--workers', type=int, default=2)
     a = p.parse_args()
     cfg = get_config()
-    files = [f.absolute() for f in sorted(nbglob(a.path, as_path=True)) if _keep_file(f, '.notest')]
+    found = [Path(q) if q.endswith('.ipynb') else f for q in a.paths or [None] for f in ([q] if q and q.endswith('.ipynb') else nbglob(q, as_path=True))]
+    files = [f.absolute() for f in sorted(set(map(Path, found))) if _keep_file(f, '.notest')]
     start = time.time()
     res = parallel(test_nb, files, skip_flags=cfg.tst_flags.split(), force_flags=a.flags.split(),
                    basepath=cfg.config_path, n_workers=min(a.workers, len(files)), pause=0.01)
