@@ -13,7 +13,8 @@ import math
 from dataclasses import dataclass, replace
 import torch
 from torch import Tensor
-from .fusion import (PairSets, align, as_alpha, default_device, fuse, inter, intra, margin,
+from .config import default_device
+from .fusion import (PairSets, align, as_alpha, fuse, inter, intra, margin,
                          masked_mean, mean_direction, normalize, pair_sets)
 from .golden import golden_section, golden_section_batched
 

@@ -13,7 +13,8 @@ import torch
 from torch import Tensor
 from sklearn.neighbors import LocalOutlierFactor
 from tqdm.auto import tqdm
-from .fusion import normalize, default_device
+from .config import default_device
+from .fusion import normalize
 from .utils import derive_seed
 
 # %% ../nbs/06_cluster.ipynb #20d6ae18

@@ -16,7 +16,8 @@ import torch
 from torch import Tensor
 from safetensors.torch import load_file, save as safetensors_bytes
 from tqdm.auto import tqdm
-from .fusion import align, check_pair, default_device, fuse
+from .config import default_device
+from .fusion import align, check_pair, fuse
 from .alpha import cluster_alphas, refine_class_alpha
 from .cluster import lof_inliers, spherical_kmeans
 from .hubness import k_occurrence, mean_cosine_centrality, select_prototype, top_k_visual
