@@ -20,7 +20,8 @@ def main():
     p.add_argument('--workers', type=int, default=2)
     a = p.parse_args()
     cfg = get_config()
-    found = [Path(q) if q.endswith('.ipynb') else f for q in a.paths or [None] for f in ([q] if q and q.endswith('.ipynb') else nbglob(q, as_path=True))]
+    found = [Path(q) if q.endswith('.ipynb') else f for q in a.paths for f in ([q] if q.endswith('.ipynb') else nbglob(q, as_path=True))]
+    found = found if a.paths else nbglob(as_path=True)
     files = [f.absolute() for f in sorted(set(map(Path, found))) if _keep_file(f, '.notest')]
     start = time.time()
     res = parallel(test_nb, files, skip_flags=cfg.tst_flags.split(), force_flags=a.flags.split(),
