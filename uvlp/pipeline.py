@@ -11,7 +11,7 @@ __all__ = ['logger', 'RUN_ONLY', 'EVAL_SETS', 'DistillConfig', 'check_types', 'c
            'eval_set_dirs', 'evaluate_unit', 'write_eval', 'distill', 'evaluate_stage', 'field_help', 'build_parser',
            'parse_config', 'main']
 
-# %% ../nbs/13_pipeline.ipynb #6bd01df0
+# %% ../nbs/13_pipeline.ipynb #2e4f6e14
 import argparse, functools, json, logging, os, platform, re, shutil, tempfile, time, types, typing
 from dataclasses import dataclass, asdict, fields
 from datetime import datetime, timedelta, timezone
@@ -25,10 +25,10 @@ from .utils import atomic_write, save_json, load_json, derive_seed
 from .hubness import top_k_visual
 from .jvlc import HUBNESS
 
-# %% ../nbs/13_pipeline.ipynb #c25b763e
+# %% ../nbs/13_pipeline.ipynb #1423b213
 logger = logging.getLogger(__name__)
 
-# %% ../nbs/13_pipeline.ipynb #4f69189c
+# %% ../nbs/13_pipeline.ipynb #7064799b
 @dataclass
 class DistillConfig:
     "Every setting of a distillation run; method defaults are the paper's, data and models the offline digits"
@@ -78,7 +78,7 @@ class DistillConfig:
 
     def validate(self): return validate(self)
 
-# %% ../nbs/13_pipeline.ipynb #4aca4602
+# %% ../nbs/13_pipeline.ipynb #a9462fbe
 def _type_ok(v, tp) -> bool:
     "Is `v` acceptable for the annotation `tp`? (bool is not an int; an int is a float)"
     if isinstance(tp, types.UnionType): return any(_type_ok(v, t) for t in typing.get_args(tp))
@@ -99,7 +99,7 @@ def check_types(cfg:DistillConfig):
         raise TypeError(f"{name} must be {_type_name(tp)}, got {v!r} ({type(v).__name__}): pass it as {how}, "
                         f"e.g. papermill -p {name} <value> (not -r) or uvlp-distill --{name.replace('_', '-')} <value>")
 
-# %% ../nbs/13_pipeline.ipynb #003decbf
+# %% ../nbs/13_pipeline.ipynb #702842ef
 def _rules(c:DistillConfig):
     opt = lambda v, ok: v is None or ok(v)
     return [('ipc', c.ipc >= 1, 'at least 1'), ('seed', c.seed >= 0, '≥ 0'), ('max_missing', 0 <= c.max_missing <= 1, 'in [0, 1]'),
@@ -122,7 +122,7 @@ def check_values(cfg:DistillConfig):
     bad = [n for n in cfg.eval_nets if n not in NETWORKS]
     if bad: raise ValueError(f"eval_nets: unknown network(s) {bad}; choose from {sorted(NETWORKS)}")
 
-# %% ../nbs/13_pipeline.ipynb #fe1703db
+# %% ../nbs/13_pipeline.ipynb #f76514aa
 def _digits_counts() -> dict:
     from uvlp.data import load_digits_split
     return {str(c): n for c, n in enumerate(torch.bincount(load_digits_split('train')[1]).tolist())}
@@ -147,7 +147,7 @@ def check_data(cfg:DistillConfig):
     small = min(counts, key=counts.get)
     if cfg.ipc > counts[small]: raise ValueError(f"ipc {cfg.ipc} is more than class {small} of {cfg.dataset} has ({counts[small]} training images): lower ipc")
 
-# %% ../nbs/13_pipeline.ipynb #e73a720d
+# %% ../nbs/13_pipeline.ipynb #2ddbfca6
 def check_out_dir(cfg:DistillConfig):
     "Raise when `cfg.out_dir` cannot be created or written"
     p = Path(cfg.out_dir)
@@ -172,7 +172,7 @@ def validate(cfg:DistillConfig) -> DistillConfig:
     for check in (check_types, check_values, check_data, check_out_dir, check_models): check(cfg)
     return cfg
 
-# %% ../nbs/13_pipeline.ipynb #e56cc1fb
+# %% ../nbs/13_pipeline.ipynb #6145a315
 class RunDir:
     "The paths of a run directory"
     OUTPUTS = ('manifest.json', 'data', 'features', 'prototypes', 'distilled', 'baselines', 'eval')
@@ -188,7 +188,7 @@ class RunDir:
     def prototypes(self, cid): return self.root/'prototypes'/f'{cid}.json'
     def image(self, cid, k): return self.root/'distilled'/cid/f'{k}.png'
 
-# %% ../nbs/13_pipeline.ipynb #020e3e45
+# %% ../nbs/13_pipeline.ipynb #6d54c2ee
 RUN_ONLY = ('out_dir', 'device', 'feature_cache')
 
 def config_key(cfg:DistillConfig) -> dict:
@@ -204,7 +204,7 @@ def versions() -> dict:
     return dict(python=platform.python_version(), uvlp=uvlp.__version__, torch=torch.__version__, diffusers=v('diffusers'),
                 open_clip=v('open_clip_torch'), accelerate=v('accelerate'), numpy=v('numpy'), scikit_learn=v('scikit-learn'))
 
-# %% ../nbs/13_pipeline.ipynb #81e216fd
+# %% ../nbs/13_pipeline.ipynb #66843cd1
 def _diff(old:dict, new:dict) -> str:
     ks = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
     return ', '.join(f'{k}: {old.get(k)!r} → {new.get(k)!r}' for k in ks)
@@ -224,7 +224,7 @@ def check_run(cfg:DistillConfig, # the settings of this run
     if not overwrite: raise FileExistsError(f"{run.root} holds a run with other settings ({_diff(old, key)}): {how}")
     return 'replace'
 
-# %% ../nbs/13_pipeline.ipynb #84e5b13a
+# %% ../nbs/13_pipeline.ipynb #9a4dfe26
 def seed_rules(cfg:DistillConfig) -> dict:
     "How each unit of work's seed derives from the run seed (recorded in the manifest)"
     return dict(seed=cfg.seed, rule='uvlp.utils.derive_seed(seed, stage, *keys)', vae_latents="(seed, 'latent', '<class_id>/<file>')",
@@ -253,7 +253,7 @@ def record_seconds(run:RunDir, stage:str, seconds:float):
     m['invocations'][-1]['seconds'][stage] = round(seconds, 3)
     save_json(m, run.manifest)
 
-# %% ../nbs/13_pipeline.ipynb #309069ff
+# %% ../nbs/13_pipeline.ipynb #c9780efe
 def process_state(device=None): # the run's device
     "accelerate's `PartialState` for this process (CPU processes when `device` is a CPU)"
     from accelerate import PartialState
@@ -272,7 +272,7 @@ def my_share(items:list, # all units of work, in a fixed order
     "The units of work of this process: every `num_processes`-th, from its `process_index`"
     return list(items)[state.process_index::state.num_processes]
 
-# %% ../nbs/13_pipeline.ipynb #1aa59f25
+# %% ../nbs/13_pipeline.ipynb #bea50407
 class Timer:
     "Context manager: log a stage, wait for every process at its end, record its wall time (main process)"
     def __init__(self, name:str, run:RunDir, state): self.name, self.run, self.state = name, run, state
@@ -284,7 +284,7 @@ class Timer:
         if self.state.is_main_process: record_seconds(self.run, self.name, time.time() - self.t0)
         logger.info(f"stage {self.name}: done in {time.time() - self.t0:.1f} s")
 
-# %% ../nbs/13_pipeline.ipynb #b3e495e1
+# %% ../nbs/13_pipeline.ipynb #eb3de436
 class Models:
     "The models of a run, each loaded on first use"
     def __init__(self, cfg:DistillConfig, device): self.cfg, self.device = cfg, torch.device(device)
@@ -308,7 +308,7 @@ class Models:
         t = self.tiny
         return load_clip(model=t.clip, preprocess=t.preprocess, tokenizer=t.tokenizer, device=self.device)
 
-# %% ../nbs/13_pipeline.ipynb #03e81bfb
+# %% ../nbs/13_pipeline.ipynb #e013abce
 def save_features(f, # a `uvlp.features.Features` record
                   path, # the safetensors file to write
                   root, # the data root: files are stored relative to it, so the run directory can move
@@ -327,7 +327,7 @@ def load_features(path, # a file written by `save_features`
     with safe_open(str(path), 'pt') as fh: m, t = json.loads(fh.metadata()['record']), {k: fh.get_tensor(k) for k in fh.keys()}
     return Features(m['class_id'], m['class_name'], [Path(root)/p for p in m['paths']], m['texts'], t['image_emb'], t['text_emb'], t.get('latents'))
 
-# %% ../nbs/13_pipeline.ipynb #e45f7460
+# %% ../nbs/13_pipeline.ipynb #502721a4
 def train_list(cfg:DistillConfig, info, root:Path) -> tuple:
     "`(ImageList, descriptions)` of the training split"
     from uvlp.data import list_images, load_descriptions
@@ -347,7 +347,7 @@ def write_text_prototypes(models:Models, run:RunDir, info):
     if run.text_prototypes.exists(): return
     with atomic_write(run.text_prototypes, 'wb') as fh: fh.write(save_bytes({'tau': class_text_prototypes(models.clip, info.class_names).contiguous().cpu()}))
 
-# %% ../nbs/13_pipeline.ipynb #db72a615
+# %% ../nbs/13_pipeline.ipynb #7fb5b1f5
 def write_global_alpha(cfg:DistillConfig, run:RunDir, info, root:Path, device) -> dict:
     "The global Fisher α over all classes (main process, once per run)"
     from uvlp.alpha import fisher_alpha
@@ -374,7 +374,7 @@ def prototypes_class(cfg:DistillConfig, run:RunDir, info, root:Path, ci:int, dev
                      cfg.kmeans_init, cfg.hubness, cfg.hub_k, cfg.k_visual, cfg.lam, cfg.m_div, device)
     save_prototypes(res, run.prototypes(cid))
 
-# %% ../nbs/13_pipeline.ipynb #89f5d763
+# %% ../nbs/13_pipeline.ipynb #8598a6d4
 def synth_config(cfg:DistillConfig):
     "The `SynthConfig` of a run"
     from uvlp.synthesis import SynthConfig
@@ -394,7 +394,7 @@ def synthesize_class(models:Models, cfg:DistillConfig, run:RunDir, ci:int, cid:s
     synthesize(models.pipe, res.latents, [p.text for p in res], [(ci, k) for k in range(K)], [run.image(cid, k) for k in range(K)],
                synth_config(cfg), models.encode_prompt, progress=False)
 
-# %% ../nbs/13_pipeline.ipynb #544f1964
+# %% ../nbs/13_pipeline.ipynb #549cb18d
 EVAL_SETS = ('UVLP', 'Random')
 
 def eval_units(cfg:DistillConfig) -> list: return [(s, n) for s in EVAL_SETS for n in cfg.eval_nets]
@@ -416,7 +416,7 @@ def write_eval(cfg:DistillConfig, run:RunDir) -> dict:
     parts = {u: load_json(run.eval/'parts'/f'{u[0]}-{u[1]}.json') for u in eval_units(cfg)}
     recs = {s: {**parts[s, cfg.eval_nets[0]], 'results': {n: parts[s, n]['results'][n] for n in cfg.eval_nets}} for s in EVAL_SETS}
     official = all(r['official'] for r in recs.values())
-    note = '' if official else f"\n\n*Shortened evaluation ({cfg.eval_epochs} epochs): a demo, NOT the evaluation protocol.*"
+    note = '' if official else f"\n\n*Shortened evaluation ({cfg.eval_epochs} epoch(s)): a demo, NOT the evaluation protocol.*"
     with atomic_write(run.eval/'table.md') as f: f.write(results_table(recs) + note + '\n')
     fig = plot_curves(recs['UVLP'], f"{cfg.dataset}, IPC {cfg.ipc}: trained on the distilled set")
     with atomic_write(run.eval/'curves.png', 'wb') as f: fig.savefig(f, format='png', dpi=100)
@@ -425,7 +425,7 @@ def write_eval(cfg:DistillConfig, run:RunDir) -> dict:
     save_json(m, run.eval/'metrics.json')
     return m
 
-# %% ../nbs/13_pipeline.ipynb #0dba78f7
+# %% ../nbs/13_pipeline.ipynb #1a25d835
 def distill(cfg:DistillConfig, # the settings
             overwrite:bool=False, # replace a run with other settings in `cfg.out_dir`
             state=None, # accelerate `PartialState` (default: `process_state(cfg.device)`)
@@ -462,7 +462,7 @@ def distill(cfg:DistillConfig, # the settings
     if cfg.evaluate and not (run.eval/'metrics.json').exists(): evaluate_stage(cfg, run, info, root, state, device, progress)
     return run
 
-# %% ../nbs/13_pipeline.ipynb #6069e2d9
+# %% ../nbs/13_pipeline.ipynb #34be3f9d
 def evaluate_stage(cfg:DistillConfig, run:RunDir, info, root:Path, state, device, progress:bool=True):
     "Write the random real baseline, train this process's (set, network) units, merge (main process)"
     from uvlp.baselines import make_baselines
@@ -473,7 +473,7 @@ def evaluate_stage(cfg:DistillConfig, run:RunDir, info, root:Path, state, device
             if not (run.eval/'parts'/f'{u[0]}-{u[1]}.json').exists(): evaluate_unit(cfg, run, info, root, u, device, progress)
     if state.is_main_process: write_eval(cfg, run)
 
-# %% ../nbs/13_pipeline.ipynb #408b2467
+# %% ../nbs/13_pipeline.ipynb #d7b74964
 def field_help(cls=None) -> dict:
     "The trailing `# comment` of every field of `cls` (default `DistillConfig`): the help of its flag"
     import inspect
@@ -508,7 +508,7 @@ def parse_config(argv=None) -> tuple:
     overwrite, level = a.pop('overwrite'), a.pop('log_level')
     return DistillConfig(**a), overwrite, level
 
-# %% ../nbs/13_pipeline.ipynb #eed831f7
+# %% ../nbs/13_pipeline.ipynb #154279c6
 def main(argv=None): # command-line arguments (default: `sys.argv[1:]`)
     "The `uvlp-distill` command: parse, validate (exit 2 with the message), run or resume"
     cfg, overwrite, level = parse_config(argv)
@@ -517,5 +517,5 @@ def main(argv=None): # command-line arguments (default: `sys.argv[1:]`)
     except (TypeError, ValueError, FileNotFoundError, FileExistsError) as e: build_parser().error(str(e))
     distill(cfg, overwrite)
 
-# %% ../nbs/13_pipeline.ipynb #fe03015d
+# %% ../nbs/13_pipeline.ipynb #2fe81b34
 if __name__ == '__main__' and '__file__' in globals(): main()
