@@ -7,7 +7,8 @@ times `--repeats` passes over `--n` prototypes (after one warm-up pass) and prin
 plus the largest pixel difference between the batched and the one-by-one images (they should agree
 to float rounding: each prototype has its own seeded generator). Not a test: it prints figures.
 
-Usage: python benchmarks/synthesis.py [--device cpu] [--n 20] [--batches 1 5 10 20] [--steps 50] [--repeats 3]
+Usage: python benchmarks/synthesis.py [--device cpu] [--threads 1] [--n 20] [--batches 1 5 10 20] [--steps 50] [--repeats 3]
+(on a CPU shared with other jobs, --threads 1 avoids OpenMP threads waiting on each other)
 """
 import argparse, time
 import torch
@@ -27,7 +28,9 @@ def main():
     p.add_argument('--batches', type=int, nargs='+', default=[1, 5, 10, 20])
     p.add_argument('--steps', type=int, default=50)
     p.add_argument('--repeats', type=int, default=3)
+    p.add_argument('--threads', type=int, default=None, help='torch CPU threads (default: torch\'s)')
     a = p.parse_args()
+    if a.threads: torch.set_num_threads(a.threads)
     dev = default_device(a.device)
     tiny = load_tiny(dev)
     _, y, caps = digits_with_captions('val')
@@ -36,7 +39,7 @@ def main():
     keys = [(i % 10, i // 10) for i in range(a.n)]
     cfg = SynthConfig(steps=a.steps)
     print(f'{a.n} prototypes, tiny stack ({sum(q.numel() for q in tiny.unet.parameters()) / 1e6:.1f} M-param UNet, 32 px), '
-          f'{dev}, {torch.get_num_threads()} threads, strength {cfg.strength}, {cfg.steps} steps, guidance {cfg.guidance_scale}')
+          f'{dev}, {torch.get_num_threads()} threads, strength {cfg.strength}, {cfg.steps} steps, guidance {cfg.guidance_scale}', flush=True)
     ref, base = None, None
     for bs in a.batches:
         run(tiny, lat[:bs], prompts[:bs], keys[:bs], cfg, bs)  # warm-up
@@ -47,6 +50,6 @@ def main():
         ref = imgs if ref is None else ref
         base = ips if base is None else base
         print(f'batch {bs:3d}: {ips:7.2f} images/s  ({ips / base:5.2f}× batch {a.batches[0]})  '
-              f'max |Δ| vs batch {a.batches[0]}: {(imgs - ref).abs().max():.1e}')
+              f'max |Δ| vs batch {a.batches[0]}: {(imgs - ref).abs().max():.1e}', flush=True)
 
 if __name__ == '__main__': main()
