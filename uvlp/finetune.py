@@ -6,7 +6,7 @@
 __all__ = ['logger', 'FinetuneConfig', 'train_transform', 'CaptionedImages', 'hf_tokenize', 'encode_batch', 'diffusion_loss',
            'drop_captions', 'FinetuneResult', 'train_unet', 'replace_dir', 'save_pipeline', 'finetune_sd']
 
-# %% ../nbs/10_finetune.ipynb #066b0f3a
+# %% ../nbs/10_finetune.ipynb #920efd3f
 import copy, logging, math, os, shutil, tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,10 +24,10 @@ from .config import default_device
 from .synthesis import load_sd
 from .utils import derive_seed
 
-# %% ../nbs/10_finetune.ipynb #bb08304a
+# %% ../nbs/10_finetune.ipynb #79215503
 logger = logging.getLogger(__name__)
 
-# %% ../nbs/10_finetune.ipynb #de8db958
+# %% ../nbs/10_finetune.ipynb #4d61dde2
 @dataclass(frozen=True)
 class FinetuneConfig:
     "Text-to-image fine-tuning settings; the defaults are VLCP's SD 1.5 protocol (METHOD §6)"
@@ -49,7 +49,7 @@ class FinetuneConfig:
     adam_eps:float=1e-8 # AdamW epsilon
     seed:int=0 # seeds data order, noise, timesteps and caption drop-out
 
-# %% ../nbs/10_finetune.ipynb #6a893638
+# %% ../nbs/10_finetune.ipynb #7118b01c
 def train_transform(cfg:FinetuneConfig): # resolution, crop and flip settings
     "Resize the short side, crop, maybe flip, and scale to [-1, 1], as in the fine-tuning protocol"
     crop = transforms.CenterCrop(cfg.resolution) if cfg.center_crop else transforms.RandomCrop(cfg.resolution)
@@ -57,7 +57,7 @@ def train_transform(cfg:FinetuneConfig): # resolution, crop and flip settings
                                transforms.RandomHorizontalFlip(0.5 if cfg.random_flip else 0.0),
                                transforms.ToTensor(), transforms.Normalize([0.5], [0.5])])
 
-# %% ../nbs/10_finetune.ipynb #fd53c591
+# %% ../nbs/10_finetune.ipynb #d4eae7ef
 class CaptionedImages(Dataset):
     "Images (paths or PIL images) with their captions, as `{'pixel_values', 'input_ids'}` items"
     def __init__(self, images, # image paths or PIL images
@@ -78,7 +78,7 @@ def hf_tokenize(tokenizer): # a transformers CLIP tokenizer
     return lambda texts: tokenizer(texts, max_length=tokenizer.model_max_length, padding='max_length',
                                    truncation=True, return_tensors='pt').input_ids
 
-# %% ../nbs/10_finetune.ipynb #6015de94
+# %% ../nbs/10_finetune.ipynb #4f9e9a44
 @torch.no_grad()
 def encode_batch(batch:dict, # precomputed `latents` + `encoder_hidden_states`, or `pixel_values` + `input_ids`
                  vae=None, # frozen VAE, for pixel batches
@@ -93,7 +93,7 @@ def encode_batch(batch:dict, # precomputed `latents` + `encoder_hidden_states`, 
     else: cond = encode_text(batch['input_ids'])
     return lat.float(), cond.float()
 
-# %% ../nbs/10_finetune.ipynb #91f8f6d9
+# %% ../nbs/10_finetune.ipynb #bcc1e7ce
 def diffusion_loss(unet, # predicts noise (or v) from noisy latents, timesteps and text states
                    scheduler, # a training scheduler (betas, `add_noise`)
                    latents:torch.Tensor, # [B, 4, h, w] clean latents z0
@@ -106,7 +106,7 @@ def diffusion_loss(unet, # predicts noise (or v) from noisy latents, timesteps a
     target = noise if scheduler.config.prediction_type == 'epsilon' else scheduler.get_velocity(latents, noise, t)
     return F.mse_loss(unet(scheduler.add_noise(latents, noise, t), t, cond).sample.float(), target)
 
-# %% ../nbs/10_finetune.ipynb #07e4892c
+# %% ../nbs/10_finetune.ipynb #f48c1fa6
 def drop_captions(cond:torch.Tensor, # [B, L, D] text states
                   uncond:torch.Tensor, # [1, L, D] states of the empty caption
                   p:float, # drop probability
@@ -115,7 +115,7 @@ def drop_captions(cond:torch.Tensor, # [B, L, D] text states
     keep = torch.rand(len(cond), generator=generator, device=cond.device) >= p
     return torch.where(keep[:, None, None], cond, uncond.to(cond))
 
-# %% ../nbs/10_finetune.ipynb #b5ac5471
+# %% ../nbs/10_finetune.ipynb #4f88a305
 @dataclass
 class FinetuneResult:
     "What `train_unet` returns"
@@ -123,7 +123,7 @@ class FinetuneResult:
     ema:EMAModel|None # the moving average of the weights (what `save_pipeline` saves)
     losses:list # mean loss of every optimizer step
 
-# %% ../nbs/10_finetune.ipynb #a4bbe427
+# %% ../nbs/10_finetune.ipynb #dffa993c
 def train_unet(unet:UNet2DConditionModel, # the UNet to train (in place)
                data:Dataset, # items with latents + encoder_hidden_states, or pixel_values + input_ids
                noise_scheduler, # the training noise schedule, e.g. `DDPMScheduler.from_config(...)`
@@ -168,7 +168,7 @@ def train_unet(unet:UNet2DConditionModel, # the UNet to train (in place)
     logger.info('fine-tuned %d steps, loss %.4f -> %.4f', steps, losses[0], losses[-1])
     return FinetuneResult(acc.unwrap_model(model).eval(), ema, losses)
 
-# %% ../nbs/10_finetune.ipynb #4656eb37
+# %% ../nbs/10_finetune.ipynb #38a14229
 def replace_dir(tmp:Path, dest:Path):
     "Move the finished folder `tmp` to `dest`, replacing an old `dest` only once `tmp` is complete"
     umask = os.umask(0); os.umask(umask)  # temporary folders are private (0700): give the result the usual modes
@@ -178,7 +178,7 @@ def replace_dir(tmp:Path, dest:Path):
     os.replace(tmp, dest)
     shutil.rmtree(old, ignore_errors=True)
 
-# %% ../nbs/10_finetune.ipynb #a4b922c5
+# %% ../nbs/10_finetune.ipynb #c2672d2b
 def save_pipeline(out_dir, # the folder to (re)write
                   unet, vae, scheduler, # the pipeline's models and inference scheduler
                   text_encoder=None, tokenizer=None, # SD's own; None for the tiny stack
@@ -198,7 +198,7 @@ def save_pipeline(out_dir, # the folder to (re)write
     replace_dir(tmp, out_dir)
     return out_dir
 
-# %% ../nbs/10_finetune.ipynb #0e73001f
+# %% ../nbs/10_finetune.ipynb #bc916d05
 def finetune_sd(sd_dir, # a diffusers SD 1.5 folder with text_encoder/ and tokenizer/
                 images, # image paths (or PIL images) of the training split
                 captions, # one description per image

@@ -6,7 +6,7 @@
 __all__ = ['logger', 'SCHEDULERS', 'SD_PARTS', 'SD_CLASSES', 'make_scheduler', 'check_sd_folder', 'load_sd', 'SynthConfig',
            'proto_seed', 'sdedit', 'save_png', 'synthesize']
 
-# %% ../nbs/09_synthesis.ipynb #1a85e11e
+# %% ../nbs/09_synthesis.ipynb #75ef4a61
 import logging, warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,10 +18,10 @@ from tqdm.auto import tqdm
 from .config import default_device
 from .utils import atomic_write, derive_seed, load_json
 
-# %% ../nbs/09_synthesis.ipynb #712cd894
+# %% ../nbs/09_synthesis.ipynb #fdea3eca
 logger = logging.getLogger(__name__)
 
-# %% ../nbs/09_synthesis.ipynb #3ae303ae
+# %% ../nbs/09_synthesis.ipynb #78eb7001
 SCHEDULERS = {'pndm': lambda cfg: PNDMScheduler.from_config(cfg, skip_prk_steps=True, set_alpha_to_one=False, steps_offset=1),
               'ddim': lambda cfg: DDIMScheduler.from_config(cfg, clip_sample=False, set_alpha_to_one=False, steps_offset=1)}
 
@@ -32,7 +32,7 @@ def make_scheduler(config, # a scheduler config carrying the training noise sche
     keep = ('num_train_timesteps', 'beta_start', 'beta_end', 'beta_schedule', 'trained_betas', 'prediction_type')
     return SCHEDULERS[kind]({k: config[k] for k in keep if k in config})
 
-# %% ../nbs/09_synthesis.ipynb #f9fba71c
+# %% ../nbs/09_synthesis.ipynb #460ddc3c
 SD_PARTS = ('model_index.json', 'unet', 'vae', 'scheduler')
 SD_CLASSES = ('StableDiffusionPipeline', 'StableDiffusionImg2ImgPipeline')
 _HOW = ("pass the directory of a diffusers Stable Diffusion 1.5 pipeline (model_index.json, unet/, vae/, "
@@ -50,7 +50,7 @@ def check_sd_folder(path) -> dict:
         raise ValueError(f"{path} holds a {index.get('_class_name')!r}, not one of {SD_CLASSES}: {_HOW}")
     return index
 
-# %% ../nbs/09_synthesis.ipynb #a27701b3
+# %% ../nbs/09_synthesis.ipynb #4a418406
 def load_sd(path, # a diffusers SD 1.5 pipeline folder
             device=None, # default: CUDA if available, else CPU
             dtype:torch.dtype=torch.float32, # torch.float16 / bfloat16 on a GPU
@@ -73,7 +73,7 @@ def load_sd(path, # a diffusers SD 1.5 pipeline folder
     pipe.set_progress_bar_config(disable=True)
     return pipe.to(default_device(device))
 
-# %% ../nbs/09_synthesis.ipynb #f722ccf2
+# %% ../nbs/09_synthesis.ipynb #919f01ef
 @dataclass(frozen=True)
 class SynthConfig:
     "SDEdit settings; the defaults are the paper's (METHOD §6)"
@@ -85,7 +85,7 @@ class SynthConfig:
     size:int|None=None # side of the saved PNGs in pixels (None: the decoder's size)
     seed:int=0 # the run seed every prototype's seed derives from
 
-# %% ../nbs/09_synthesis.ipynb #c86bbd45
+# %% ../nbs/09_synthesis.ipynb #b5ae4bfd
 def proto_seed(seed:int, # the run seed
                class_idx:int, # index of the class
                cluster_idx:int, # index of the cluster (prototype) within the class
@@ -93,7 +93,7 @@ def proto_seed(seed:int, # the run seed
     "The seed of one prototype's generator: `derive_seed(seed, 'synthesis', class_idx, cluster_idx)`"
     return derive_seed(seed, 'synthesis', int(class_idx), int(cluster_idx))
 
-# %% ../nbs/09_synthesis.ipynb #e69ae7a7
+# %% ../nbs/09_synthesis.ipynb #a1930e90
 def _text_inputs(pipe, prompts, negative, encode_prompt):
     "The pipeline's text arguments: strings for its own tokenizer, or per-token states from `encode_prompt`"
     if encode_prompt is not None:
@@ -102,7 +102,7 @@ def _text_inputs(pipe, prompts, negative, encode_prompt):
         raise ValueError("this pipeline has no text encoder (e.g. the tiny stack): pass `encode_prompt`, a function texts -> [B, L, D] states")
     return dict(prompt=list(prompts), negative_prompt=[negative] * len(prompts))
 
-# %% ../nbs/09_synthesis.ipynb #b28aadb1
+# %% ../nbs/09_synthesis.ipynb #6e4cace5
 def sdedit(pipe:StableDiffusionImg2ImgPipeline, # e.g. from `load_sd`
            latents:torch.Tensor, # [N, 4, h, w] prototype latents, already × vae.config.scaling_factor
            prompts:list, # N text prototypes
@@ -121,7 +121,7 @@ def sdedit(pipe:StableDiffusionImg2ImgPipeline, # e.g. from `load_sd`
                **_text_inputs(pipe, prompts, cfg.negative_prompt, encode_prompt))
     return out.images.float().cpu()
 
-# %% ../nbs/09_synthesis.ipynb #32eb12e1
+# %% ../nbs/09_synthesis.ipynb #2f9d4b67
 def save_png(img:torch.Tensor, # [3, H, W] in [0, 1]
              path, # where to write the PNG
              size:int|None=None): # side in pixels (None: keep)
@@ -132,7 +132,7 @@ def save_png(img:torch.Tensor, # [3, H, W] in [0, 1]
     with atomic_write(path, 'wb') as f: im.save(f, format='PNG')
     return Path(path)
 
-# %% ../nbs/09_synthesis.ipynb #700c9d30
+# %% ../nbs/09_synthesis.ipynb #20a610e9
 def synthesize(pipe:StableDiffusionImg2ImgPipeline, # e.g. from `load_sd`
                latents:torch.Tensor, # [N, 4, h, w] prototype latents, already × scaling_factor
                prompts:list, # N text prototypes

@@ -8,7 +8,7 @@ __all__ = ['logger', 'TINY_CLIP', 'TINY_VAE', 'TINY_UNET', 'SD_SCHEDULE', 'TINY_
            'transformers_text_encoder', 'TinyStack', 'save_tiny', 'load_tiny', 'digits_with_captions', 'train_clip',
            'train_vae', 'clip_inputs', 'train_tiny', 'class_mean_latents']
 
-# %% ../nbs/11_tiny.ipynb #cdb511b7
+# %% ../nbs/11_tiny.ipynb #c2f36656
 import json, logging, math, os, platform, tempfile, time
 from dataclasses import dataclass, replace
 from importlib.resources import files
@@ -27,10 +27,10 @@ from .finetune import FinetuneConfig, replace_dir, save_pipeline, train_unet
 from .synthesis import load_sd
 from .utils import atomic_write, load_json, save_json
 
-# %% ../nbs/11_tiny.ipynb #ef43ad8c
+# %% ../nbs/11_tiny.ipynb #5b4cc99c
 logger = logging.getLogger(__name__)
 
-# %% ../nbs/11_tiny.ipynb #61f6831e
+# %% ../nbs/11_tiny.ipynb #8c085d9c
 TINY_CLIP = dict(embed_dim=64,
                  vision_cfg=dict(image_size=32, patch_size=8, width=64, layers=3, head_width=16),
                  text_cfg=dict(context_length=32, vocab_size=49408, width=32, heads=2, layers=3))
@@ -43,7 +43,7 @@ TINY_UNET = dict(sample_size=8, in_channels=4, out_channels=4, layers_per_block=
 SD_SCHEDULE = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule='scaled_linear',
                    prediction_type='epsilon')
 
-# %% ../nbs/11_tiny.ipynb #004825bf
+# %% ../nbs/11_tiny.ipynb #005a73bd
 def tiny_clip(seed:int=0): # seeds the initial weights
     "A freshly initialised tiny open_clip `CLIP`"
     torch.manual_seed(seed)
@@ -59,7 +59,7 @@ def tiny_unet(seed:int=0): # seeds the initial weights
     torch.manual_seed(seed)
     return UNet2DConditionModel(**TINY_UNET)
 
-# %% ../nbs/11_tiny.ipynb #15fabe71
+# %% ../nbs/11_tiny.ipynb #588bd151
 def tiny_tokenizer():
     "open_clip's bundled BPE tokenizer (works offline) at the tiny text tower's context length"
     return open_clip.SimpleTokenizer(context_length=TINY_CLIP['text_cfg']['context_length'])
@@ -68,7 +68,7 @@ def tiny_preprocess():
     "CLIP's evaluation transform at 32 px: resize, centre crop, RGB, tensor, OpenAI mean / std"
     return open_clip.image_transform(TINY_CLIP['vision_cfg']['image_size'], is_train=False)
 
-# %% ../nbs/11_tiny.ipynb #4a0892e6
+# %% ../nbs/11_tiny.ipynb #5cd5dc20
 def text_token_states(clip:open_clip.CLIP, # an open_clip CLIP with the built-in text tower
                       tokens:torch.Tensor, # [B, L] token ids from its tokenizer
                      ) -> torch.Tensor: # [B, L, width] per-token states
@@ -76,7 +76,7 @@ def text_token_states(clip:open_clip.CLIP, # an open_clip CLIP with the built-in
     x = clip.token_embedding(tokens) + clip.positional_embedding
     return clip.ln_final(clip.transformer(x, attn_mask=clip.attn_mask))
 
-# %% ../nbs/11_tiny.ipynb #2da2e15b
+# %% ../nbs/11_tiny.ipynb #46bea11f
 def transformers_text_encoder(clip:open_clip.CLIP, # an open_clip CLIP (GELU, no layer scale)
                               tokenizer:open_clip.SimpleTokenizer, # its tokenizer
                              ) -> tuple: # (CLIPTextModel, CLIPTokenizer)
@@ -103,7 +103,7 @@ def transformers_text_encoder(clip:open_clip.CLIP, # an open_clip CLIP (GELU, no
                         bos_token=word[tokenizer.sot_token_id], eos_token=word[tokenizer.eot_token_id], unk_token=word[tokenizer.eot_token_id])
     return te.eval(), tok
 
-# %% ../nbs/11_tiny.ipynb #1463e2ec
+# %% ../nbs/11_tiny.ipynb #b6063875
 @dataclass
 class TinyStack:
     "The tiny CLIP (with preprocessing and tokenizer) and the img2img pipeline around the tiny VAE and UNet"
@@ -135,7 +135,7 @@ class TinyStack:
         x = self.vae.decode(latents.to(self.device, self.vae.dtype) / self.vae.config.scaling_factor).sample
         return ((x.float().cpu() + 1) / 2).clamp(0, 1)
 
-# %% ../nbs/11_tiny.ipynb #31944af8
+# %% ../nbs/11_tiny.ipynb #fafcd012
 TINY_DIR = Path(str(files('uvlp')/'assets'/'tiny'))
 
 def save_tiny(stack:TinyStack, # the stack to save
@@ -150,7 +150,7 @@ def save_tiny(stack:TinyStack, # the stack to save
     replace_dir(tmp, path/'clip')
     return path
 
-# %% ../nbs/11_tiny.ipynb #0a811c19
+# %% ../nbs/11_tiny.ipynb #4ce5f7df
 def load_tiny(device=None, # default: CUDA if available, else CPU
               path=None, # a folder written by `save_tiny` (default: the weights shipped in uvlp/assets/tiny)
               dtype:torch.dtype=torch.float32, # dtype of the loaded models
@@ -166,7 +166,7 @@ def load_tiny(device=None, # default: CUDA if available, else CPU
     for m in (clip, pipe.vae, pipe.unet): m.requires_grad_(False)
     return TinyStack(clip.to(pipe.device, dtype).eval(), tiny_preprocess(), tiny_tokenizer(), pipe, path)
 
-# %% ../nbs/11_tiny.ipynb #f5c72539
+# %% ../nbs/11_tiny.ipynb #1c053592
 def digits_with_captions(split:str='train', # 'train' or 'val'
                          seed:int=0, # seed of the split and of the caption templates
                         ) -> tuple:
@@ -174,12 +174,12 @@ def digits_with_captions(split:str='train', # 'train' or 'val'
     x, y, ids = load_digits_split(split, 32, seed)
     return x, y, grounded_captions(x, y, get_dataset('digits'), seed=seed, keys=ids.tolist())
 
-# %% ../nbs/11_tiny.ipynb #b84cc56c
+# %% ../nbs/11_tiny.ipynb #dddf42d7
 TINY_FINETUNE = FinetuneConfig(resolution=32, random_flip=False, batch_size=64, grad_accum=1, lr=5e-4,
                                mixed_precision='no', ema_decay=0.999, p_uncond=0.1)
 TINY_STEPS = dict(clip=1500, vae=800, unet=1500)
 
-# %% ../nbs/11_tiny.ipynb #49922b71
+# %% ../nbs/11_tiny.ipynb #27718d3d
 def _index_batches(n:int, batch_size:int, steps:int, seed:int):
     "`steps` batches of indices, reshuffled every epoch (seeded)"
     g, i, perm = torch.Generator().manual_seed(seed), n, None
@@ -192,7 +192,7 @@ def _adamw_cosine(model, lr, steps):
     opt, warm = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.1), max(1, steps // 10)
     return opt, torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * s / steps)))
 
-# %% ../nbs/11_tiny.ipynb #f736c3d9
+# %% ../nbs/11_tiny.ipynb #aa09302f
 def train_clip(clip:open_clip.CLIP, # the model to train (in place)
                images:torch.Tensor, # [N, 3, 32, 32] CLIP inputs (normalised)
                tokens:torch.Tensor, # [N, L] caption token ids
@@ -210,7 +210,7 @@ def train_clip(clip:open_clip.CLIP, # the model to train (in place)
     clip.eval()
     return losses
 
-# %% ../nbs/11_tiny.ipynb #c82fe33f
+# %% ../nbs/11_tiny.ipynb #9e51069e
 def train_vae(vae:AutoencoderKL, # the model to train (in place)
               images:torch.Tensor, # [N, 3, 32, 32] in [0, 1]
               steps:int=800, batch_size:int=64, lr:float=1e-3, kl_weight:float=1e-3, seed:int=0, progress:bool=True):
@@ -228,12 +228,12 @@ def train_vae(vae:AutoencoderKL, # the model to train (in place)
     vae.register_to_config(scaling_factor=float(1 / std))
     return losses
 
-# %% ../nbs/11_tiny.ipynb #26a771ab
+# %% ../nbs/11_tiny.ipynb #e45ed715
 def clip_inputs(images:torch.Tensor): # [N, 3, H, W] in [0, 1], already 32 px
     "CLIP's normalisation (OpenAI mean / std) of a batch of 32 px images"
     return (images - torch.tensor(open_clip.OPENAI_DATASET_MEAN)[:, None, None]) / torch.tensor(open_clip.OPENAI_DATASET_STD)[:, None, None]
 
-# %% ../nbs/11_tiny.ipynb #082e3b03
+# %% ../nbs/11_tiny.ipynb #8c56f56f
 def train_tiny(path=None, # output folder (default: the package's uvlp/assets/tiny)
                seed:int=0, # the recorded seed of everything
                steps:dict=TINY_STEPS, # optimizer steps of clip / vae / unet
@@ -260,7 +260,7 @@ def train_tiny(path=None, # output folder (default: the package's uvlp/assets/ti
     logger.info('trained the tiny stack in %.0f s -> %s', time.time() - t0, path)
     return load_tiny(device, path)
 
-# %% ../nbs/11_tiny.ipynb #6188846a
+# %% ../nbs/11_tiny.ipynb #31313ee2
 def class_mean_latents(stack:TinyStack, # the tiny stack
                        split:str='train', # digits split
                        seed:int=0): # split seed
