@@ -17,7 +17,7 @@ def cell_md(c):
 
 def render(root=Path('.')):
     nb = json.loads((root/'nbs/index.ipynb').read_text())
-    parts = [m for m in map(cell_md, nb['cells']) if m]
+    parts = [m.replace('](images/', '](nbs/images/') for m in map(cell_md, nb['cells']) if m]   # pictures live beside the notebook
     return '<!-- WARNING: generated from nbs/index.ipynb by `python .ci/readme.py`; edit the notebook. -->\n\n' + '\n\n'.join(parts) + '\n'
 
 def command(heading, readme=Path('README.md')):

@@ -10,8 +10,9 @@ cores, so it runs --full-epochs epochs and --full-repeats repeats (recorded as n
 after measuring its step rate and recording the projected protocol time.
 
 Writes benchmarks/results/cifar_baselines.json (+ .md) after every set; a rerun skips the sets
-already recorded with the same settings (so e.g. --sets full --full-epochs 30 redoes only full data). Usage:
-    nohup python benchmarks/cifar_baselines.py --threads 1 > /tmp/cifar_baselines.log 2>&1 &
+already recorded with the same settings (so e.g. --sets full --full-epochs 30 redoes only full data). Sets may run in parallel processes (one thread each on 2 cores), each with its own --work folder:
+    nohup python benchmarks/cifar_baselines.py --threads 1 --sets kcenter --work /tmp/cifar_k > /tmp/cifar_k.log 2>&1 &
+    nohup python benchmarks/cifar_baselines.py --threads 1 --sets herding --work /tmp/cifar_h > /tmp/cifar_h.log 2>&1 &
 """
 import argparse, datetime, logging, math, sys, time
 from pathlib import Path
@@ -52,6 +53,15 @@ def write_md(rec, path):
                      f"{fr['protocol']['epochs']} epochs × {fr['repeats']} run(s) instead (LR milestones and evaluations scaled).")
     with atomic_write(path) as fh: fh.write('\n'.join(lines) + '\n')
 
+def record(out:Path, rec:dict, m:str, entry:dict) -> dict:
+    "Add set `m` to the results file, re-reading it first so that sets recorded meanwhile by a parallel run are kept."
+    saved = load_json(out) if out.exists() else {}
+    if (saved.get('split'), saved.get('ipc')) != (rec['split'], rec['ipc']): saved = {}
+    sets = saved.get('sets', {}) | {m: entry}
+    rec = saved | rec | dict(sets={k: sets[k] for k in NAMES if k in sets})   # table order
+    save_json(rec, out); write_md(rec, out.with_suffix('.md'))
+    return rec
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--root', default='/work/shared/data/cifar10-test')
@@ -87,10 +97,8 @@ def main():
         t = time.time()
         r = evaluate_folder(dirs[m], a.root, ds, split='val', holdout=a.holdout, split_seed=a.seed, nets=('convnet',),
                             seed=a.seed, device='cpu', **want[m])
-        rec['sets'][m] = r | dict(settings=want[m], wall_s=time.time() - t, command='python ' + ' '.join(sys.argv),
-                                  date=datetime.date.today().isoformat())
-        rec['sets'] = {k: rec['sets'][k] for k in NAMES if k in rec['sets']}   # table order
-        save_json(rec, out); write_md(rec, out.with_suffix('.md'))
+        run = dict(settings=want[m], wall_s=time.time() - t, command='python ' + ' '.join(sys.argv), date=datetime.date.today().isoformat())
+        rec = record(out, rec, m, r | run)
         print(f"{NAMES[m]}: {r['results']['convnet']['mean']:.2f} ± {r['results']['convnet']['std']:.2f} "
               f"({(time.time() - t) / 60:.0f} min)", flush=True)
     print(out.with_suffix('.md').read_text())

@@ -11,9 +11,9 @@ Usage: python benchmarks/synthesis.py [--device cpu] [--threads 1] [--n 20] [--b
 (on a CPU shared with other jobs, prefix OMP_WAIT_POLICY=PASSIVE or pass --threads 1: spinning OpenMP threads
 that wait for each other slow a run down by an order of magnitude)
 
-Measured on 2 shared CPU cores (another job on one thread), OMP_WAIT_POLICY=PASSIVE --threads 2 --repeats 1
---batches 1 10 20: 1.35 / 4.41 / 5.03 images/s (3.3x at batch 10, 3.7x at batch 20); --threads 1 --repeats 2:
-0.68 / 1.60 / 1.78 images/s (2.3x, 2.6x). Batched and one-by-one images agree to 1.2e-5.
+Measured on the idle 2-core development machine (torch's default 2 threads, --repeats 3): 1.92 / 5.94 / 8.25 /
+10.93 images/s at batch 1 / 5 / 10 / 20, i.e. 3.1x / 4.3x / 5.7x batch 1; batched and one-by-one images agree to 1.3e-5.
+With another job on one core (OMP_WAIT_POLICY=PASSIVE --threads 2 --repeats 1): 3.3x at batch 10, 3.7x at 20.
 """
 import argparse, time
 import torch

@@ -12,7 +12,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 from sklearn.neighbors import LocalOutlierFactor
-from tqdm.auto import tqdm
+from tqdm import tqdm
 from .config import default_device
 from .fusion import normalize
 from .utils import derive_seed

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from matplotlib.colors import rgb_to_hsv
 from PIL import Image
 from torchvision import transforms as T
-from tqdm.auto import tqdm
+from tqdm import tqdm
 from .config import DatasetInfo, get_dataset, is_image, IMAGE_EXTENSIONS
 from .utils import atomic_write, derive_seed, load_json, save_json
 

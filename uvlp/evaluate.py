@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 import torchvision.transforms as T
 import matplotlib.pyplot as plt
-from tqdm.auto import tqdm
+from tqdm import tqdm
 import uvlp
 from .config import IMAGENET_STATS, CIFAR_STATS, DatasetInfo, default_device, get_dataset
 from .data import ImageStream, list_images

@@ -14,7 +14,7 @@ from pathlib import Path
 import open_clip, torch
 from diffusers import AutoencoderKL
 from safetensors.torch import load_file, save as safetensors_bytes
-from tqdm.auto import tqdm
+from tqdm import tqdm
 from .config import DatasetInfo, default_device
 from .data import ImageList, ImageStream
 from .fusion import normalize

@@ -19,7 +19,7 @@ from diffusers.training_utils import EMAModel
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms
-from tqdm.auto import tqdm
+from tqdm import tqdm
 from .config import default_device
 from .synthesis import load_sd
 from .utils import derive_seed

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 from safetensors.torch import load_file, save as safetensors_bytes
-from tqdm.auto import tqdm
+from tqdm import tqdm
 from .config import default_device
 from .fusion import align, check_pair, fuse
 from .alpha import cluster_alphas, refine_class_alpha
@@ -245,10 +245,6 @@ def iter_discover(classes, # {class_id: features} or an iterable of features (cl
 
 def discover(classes, # {class_id: features} or a list of features (class id = position)
              taus:Tensor, # [C, D] class text prototypes, in the order of `classes`
-             ipc:int=10, # prototypes per class
-             seed:int=0, # the run's seed
-             device=None, # where to compute (default: CUDA if available)
-             progress:bool=True, # show a tqdm bar
              **kwargs) -> dict:
-    "`{class_id: ClassPrototypes}` for every class, `kwargs` going to `jvlc_class` (see `iter_discover`)."
-    return {r.class_id: r for r in iter_discover(classes, taus, ipc, seed, device, progress, **kwargs)}
+    "`{class_id: ClassPrototypes}` for every class: `iter_discover` (with `kwargs`: ipc, seed, device, progress, ...) collected."
+    return {r.class_id: r for r in iter_discover(classes, taus, **kwargs)}

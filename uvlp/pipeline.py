@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save as save_bytes
-from tqdm.auto import tqdm
+from tqdm import tqdm
 import uvlp
 from .utils import atomic_write, save_json, load_json, derive_seed
 from .hubness import top_k_visual

@@ -11,7 +11,7 @@ import itertools, logging, os
 from pathlib import Path
 import numpy as np
 import matplotlib.pyplot as plt
-from tqdm.auto import tqdm
+from tqdm import tqdm
 import uvlp
 from .utils import load_json, save_json
 

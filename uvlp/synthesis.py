@@ -14,7 +14,7 @@ import torch
 from diffusers import DDIMScheduler, PNDMScheduler, StableDiffusionImg2ImgPipeline
 from diffusers.models.attention_processor import AttnProcessor, AttnProcessor2_0
 from PIL import Image
-from tqdm.auto import tqdm
+from tqdm import tqdm
 from .config import default_device
 from .utils import atomic_write, derive_seed, load_json
 

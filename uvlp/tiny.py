@@ -19,7 +19,7 @@ from diffusers import AutoencoderKL, DDIMScheduler, DDPMScheduler, StableDiffusi
 from open_clip.loss import ClipLoss
 from torch.utils.data import StackDataset
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
-from tqdm.auto import tqdm
+from tqdm import tqdm
 from .config import default_device, get_dataset
 from .data import grounded_captions, load_digits_split
 from .features import encode_latents

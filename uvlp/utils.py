@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 # %% ../nbs/00a_utils.ipynb #ba1d9172
+_UMASK = os.umask(0o022); os.umask(_UMASK)   # read the process umask (setting it is the only way)
+
 @contextmanager
 def atomic_write(path, # file to write; its parent directories are created
                  mode:str='w', # 'w' for text, 'wb' for bytes
@@ -23,6 +25,7 @@ def atomic_write(path, # file to write; its parent directories are created
         with os.fdopen(fd, mode) as f:
             yield f
             f.flush(); os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)   # mkstemp makes 0600; give the file the mode open() would
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
