@@ -7,7 +7,7 @@ __all__ = ['logger', 'JITTER_TARGETS', 'PCA_EIGVAL', 'PCA_EIGVEC', 'resize_crop'
            'crop_resize', 'grayscale', 'blend', 'color_jitter', 'pca_lighting', 'augment', 'cutmix_box', 'cutmix',
            'mix_loss', 'epochs_for', 'milestones', 'eval_epochs', 'Protocol', 'protocol_for', 'train_step', 'top1',
            'train_run', 'evaluate_tensors', 'results_table', 'plot_curves', 'load_split', 'evaluate_folder',
-           'write_results']
+           'save_curves', 'write_results']
 
 # %% ../nbs/12a_evaluate.ipynb #93a0d1f4
 import logging, math, time
@@ -344,11 +344,15 @@ def evaluate_folder(distilled, # distilled set: `<distilled>/<class_id>/*.png`
     return rec
 
 # %% ../nbs/12a_evaluate.ipynb #f4daa32b
+def save_curves(record:dict, path, title:str=''): # a results record, the PNG to write, the plot's title
+    "`plot_curves` of `record` written as a PNG, atomically."
+    fig = plot_curves(record, title)
+    with atomic_write(path, 'wb') as f: fig.savefig(f, format='png', dpi=100)
+    plt.close(fig)
+
 def write_results(rec:dict, out, name:str='distilled'):
     "Write `metrics.json` (atomically), `table.md` and `curves.png` for a record into `out`."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     save_json(rec, out / 'metrics.json')
     with atomic_write(out / 'table.md') as f: f.write(results_table({name: rec}) + '\n')
-    fig = plot_curves(rec, name)
-    with atomic_write(out / 'curves.png', 'wb') as f: fig.savefig(f, format='png', dpi=100)
-    plt.close(fig)
+    save_curves(rec, out / 'curves.png', name)

@@ -370,8 +370,9 @@ def prototypes_class(cfg:DistillConfig, run:RunDir, info, root:Path, ci:int, dev
     cid, taus = info.class_ids[ci], load_file(run.text_prototypes)['tau']
     f = load_features(run.features(cid), root)
     res = jvlc_class(f.image_emb, f.text_emb, f.latents, taus[ci], torch.cat([taus[:ci], taus[ci + 1:]]), f.texts, cfg.ipc, cid,
-                     base_alpha(cfg, run), cfg.alpha_radius, cfg.seed, cfg.lof_neighbors, cfg.contamination, cfg.n_init, cfg.max_iter,
-                     cfg.kmeans_init, cfg.hubness, cfg.hub_k, cfg.k_visual, cfg.lam, cfg.m_div, device)
+                     alpha0=base_alpha(cfg, run), radius=cfg.alpha_radius, seed=cfg.seed, n_neighbors=cfg.lof_neighbors,
+                     contamination=cfg.contamination, n_init=cfg.n_init, max_iter=cfg.max_iter, init=cfg.kmeans_init,
+                     hubness=cfg.hubness, hub_k=cfg.hub_k, top_k=cfg.k_visual, lam=cfg.lam, m_div=cfg.m_div, device=device)
     save_prototypes(res, run.prototypes(cid))
 
 # %% ../nbs/13_pipeline.ipynb #8598a6d4
@@ -390,7 +391,7 @@ def synthesize_class(models:Models, cfg:DistillConfig, run:RunDir, ci:int, cid:s
     "Write `distilled/<cid>/<k>.png` for every prototype of class `cid` (label `ci`)"
     from uvlp.synthesis import synthesize
     from uvlp.jvlc import load_prototypes
-    res, K = load_prototypes(run.prototypes(cid)), n_prototypes(run, cid)
+    res = load_prototypes(run.prototypes(cid)); K = len(res)
     synthesize(models.pipe, res.latents, [p.text for p in res], [(ci, k) for k in range(K)], [run.image(cid, k) for k in range(K)],
                synth_config(cfg), models.encode_prompt, progress=False)
 
@@ -411,16 +412,13 @@ def evaluate_unit(cfg:DistillConfig, run:RunDir, info, root:Path, unit:tuple, de
 
 def write_eval(cfg:DistillConfig, run:RunDir) -> dict:
     "Merge the saved units into `eval/metrics.json`, `table.md` and `curves.png`"
-    from uvlp.evaluate import results_table, plot_curves
-    import matplotlib.pyplot as plt
+    from uvlp.evaluate import results_table, save_curves
     parts = {u: load_json(run.eval/'parts'/f'{u[0]}-{u[1]}.json') for u in eval_units(cfg)}
     recs = {s: {**parts[s, cfg.eval_nets[0]], 'results': {n: parts[s, n]['results'][n] for n in cfg.eval_nets}} for s in EVAL_SETS}
     official = all(r['official'] for r in recs.values())
     note = '' if official else f"\n\n*Shortened evaluation ({cfg.eval_epochs} epoch(s)): a demo, NOT the evaluation protocol.*"
     with atomic_write(run.eval/'table.md') as f: f.write(results_table(recs) + note + '\n')
-    fig = plot_curves(recs['UVLP'], f"{cfg.dataset}, IPC {cfg.ipc}: trained on the distilled set")
-    with atomic_write(run.eval/'curves.png', 'wb') as f: fig.savefig(f, format='png', dpi=100)
-    plt.close(fig)
+    save_curves(recs['UVLP'], run.eval/'curves.png', f"{cfg.dataset}, IPC {cfg.ipc}: trained on the distilled set")
     m = dict(dataset=cfg.dataset, ipc=cfg.ipc, seed=cfg.seed, official=official, records=recs)
     save_json(m, run.eval/'metrics.json')
     return m
