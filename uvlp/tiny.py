@@ -177,7 +177,7 @@ def digits_with_captions(split:str='train', # 'train' or 'val'
 # %% ../nbs/11_tiny.ipynb #dddf42d7
 TINY_FINETUNE = FinetuneConfig(resolution=32, random_flip=False, batch_size=64, grad_accum=1, lr=5e-4,
                                mixed_precision='no', ema_decay=0.999, p_uncond=0.1)
-TINY_STEPS = dict(clip=1500, vae=800, unet=1500)
+TINY_STEPS = dict(clip=1500, vae=800, unet=1200)
 
 # %% ../nbs/11_tiny.ipynb #27718d3d
 def _index_batches(n:int, batch_size:int, steps:int, seed:int):
