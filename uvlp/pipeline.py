@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['logger', 'RUN_ONLY', 'EVAL_SETS', 'DistillConfig', 'check_types', 'check_values', 'check_data', 'check_out_dir',
-           'check_models', 'validate', 'RunDir', 'config_key', 'versions', 'check_run', 'seed_rules', 'start_run',
-           'record_seconds', 'process_state', 'run_device', 'my_share', 'Timer', 'Models', 'save_features',
+           'check_models', 'validate', 'RunDir', 'weights_key', 'config_key', 'versions', 'check_run', 'seed_rules',
+           'start_run', 'record_seconds', 'process_state', 'run_device', 'my_share', 'Timer', 'Models', 'save_features',
            'load_features', 'train_list', 'extract_class', 'write_text_prototypes', 'write_global_alpha', 'base_alpha',
            'prototypes_class', 'synth_config', 'n_prototypes', 'synthesized', 'synthesize_class', 'eval_units',
            'eval_set_dirs', 'evaluate_unit', 'write_eval', 'distill', 'evaluate_stage', 'field_help', 'build_parser',
@@ -21,7 +21,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save as save_bytes
 from tqdm import tqdm
 import uvlp
-from .utils import atomic_write, save_json, load_json, derive_seed
+from .utils import atomic_write, save_json, load_json, derive_seed, tree_digest
 from .hubness import top_k_visual
 from .jvlc import HUBNESS
 
@@ -191,9 +191,17 @@ class RunDir:
 # %% ../nbs/13_pipeline.ipynb #6d54c2ee
 RUN_ONLY = ('out_dir', 'device', 'feature_cache')
 
+def weights_key(cfg:DistillConfig) -> dict:
+    "Digests of the local weights `cfg` names (tiny stack, SD folder, CLIP checkpoint file); a pretrained tag stands for itself"
+    from uvlp.tiny import TINY_DIR
+    sd = TINY_DIR/'pipeline' if cfg.sd == 'tiny' else Path(cfg.sd)
+    parts = ['model_index.json'] + [k for k, v in load_json(sd/'model_index.json').items() if isinstance(v, list) and v[0]]
+    clip = TINY_DIR/'clip' if cfg.clip_model == 'tiny' else Path(cfg.clip_pretrained)
+    return dict(sd=tree_digest(sd, parts), clip=tree_digest(clip) if cfg.clip_model == 'tiny' or clip.is_file() else cfg.clip_pretrained)
+
 def config_key(cfg:DistillConfig) -> dict:
-    "The settings that determine a run's outputs, JSON-normalised"
-    return json.loads(json.dumps({k: v for k, v in asdict(cfg).items() if k not in RUN_ONLY}))
+    "The settings that determine a run's outputs, JSON-normalised, with the digests of the weights they name"
+    return json.loads(json.dumps({k: v for k, v in asdict(cfg).items() if k not in RUN_ONLY})) | dict(weights=weights_key(cfg))
 
 def versions() -> dict:
     "Versions of Python and of the packages that shape a run's numbers"
