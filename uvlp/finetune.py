@@ -22,7 +22,7 @@ from torchvision import transforms
 from tqdm import tqdm
 from .config import default_device
 from .synthesis import load_sd
-from .utils import derive_seed
+from .utils import derive_seed, UMASK
 
 # %% ../nbs/10_finetune.ipynb #79215503
 logger = logging.getLogger(__name__)
@@ -171,8 +171,7 @@ def train_unet(unet:UNet2DConditionModel, # the UNet to train (in place)
 # %% ../nbs/10_finetune.ipynb #38a14229
 def replace_dir(tmp:Path, dest:Path):
     "Move the finished folder `tmp` to `dest`, replacing an old `dest` only once `tmp` is complete"
-    umask = os.umask(0); os.umask(umask)  # temporary folders are private (0700): give the result the usual modes
-    for p in [tmp, *tmp.rglob('*')]: p.chmod((0o777 if p.is_dir() else 0o666) & ~umask)
+    for p in [tmp, *tmp.rglob('*')]: p.chmod((0o777 if p.is_dir() else 0o666) & ~UMASK)  # temporary folders are private (0700): give the usual modes
     old = dest.with_name(f'.{dest.name}.old')
     if dest.exists(): shutil.rmtree(old, ignore_errors=True); os.replace(dest, old)
     os.replace(tmp, dest)

@@ -194,8 +194,9 @@ RUN_ONLY = ('out_dir', 'device', 'feature_cache')
 def weights_key(cfg:DistillConfig) -> dict:
     "Digests of the local weights `cfg` names (tiny stack, SD folder, CLIP checkpoint file); a pretrained tag stands for itself"
     from uvlp.tiny import TINY_DIR
+    from uvlp.synthesis import check_sd_folder
     sd = TINY_DIR/'pipeline' if cfg.sd == 'tiny' else Path(cfg.sd)
-    parts = ['model_index.json'] + [k for k, v in load_json(sd/'model_index.json').items() if isinstance(v, list) and v[0]]
+    parts = ['model_index.json'] + [k for k, v in check_sd_folder(sd).items() if isinstance(v, list) and v[0]]
     clip = TINY_DIR/'clip' if cfg.clip_model == 'tiny' else Path(cfg.clip_pretrained)
     return dict(sd=tree_digest(sd, parts), clip=tree_digest(clip) if cfg.clip_model == 'tiny' or clip.is_file() else cfg.clip_pretrained)
 
