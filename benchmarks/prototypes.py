@@ -1,4 +1,4 @@
-"""Prototype discovery (METHOD §3b–§5, `uvlp.jvlc.iter_discover`): seconds and peak memory after feature extraction.
+"""Prototype discovery (JVL-C per class — class α, LOF, spherical k-means, cluster α's, prototypes; `uvlp.jvlc.iter_discover`): seconds and peak memory after feature extraction.
 
 Features are CLIP-like random vectors, not uniform noise (LOF and k-means behave differently on
 structure): class c is `uvlp.fusion.planted(n_classes=1, n_clusters=20, n=N, dim=768,

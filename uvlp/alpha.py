@@ -46,7 +46,7 @@ FISHER_SIGNS = (1., -1., 1.)
 
 @dataclass
 class FisherObjective:
-    "The global Fisher objective J(α) of METHOD §3a; call it on a float or a tensor of α's."
+    "The global Fisher objective J(α) = w·(n(inter), −n(intra), n(align)); call it on a float or a tensor of α's."
     sets:PairSets # the classes, padded to [C, n, D]
     taus:Tensor # [C, D] class text prototypes
     probes:Tensor # [P] probe α's
@@ -170,7 +170,7 @@ def cluster_weights(terms:Tensor, # [P, K, 4] (intra, align, margin, sep) of K c
 # %% ../nbs/05_alpha.ipynb #217b40e2
 @dataclass
 class ClusterObjective:
-    "J_k(α) of METHOD §5.3 for every cluster of one class; call it on α's [..., K]."
+    "The per-cluster objective J_k(α) for every cluster of one class; call it on α's [..., K]."
     sets:PairSets # the clusters, padded to [K, n, D]
     tau:Tensor # [D] class text prototype
     neg:Tensor # [m, D] other classes' text prototypes (m may be 0)

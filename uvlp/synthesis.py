@@ -76,7 +76,7 @@ def load_sd(path, # a diffusers SD 1.5 pipeline folder
 # %% ../nbs/09_synthesis.ipynb #919f01ef
 @dataclass(frozen=True)
 class SynthConfig:
-    "SDEdit settings; the defaults are the paper's (METHOD §6)"
+    "SDEdit settings; the defaults are the original UVLP code's (strength 0.75, guidance 10.5, 50 steps)"
     strength:float=0.75 # fraction of the schedule that is re-noised and denoised
     guidance_scale:float=10.5 # classifier-free guidance weight w
     steps:int=50 # steps of the full schedule (the loop runs int(steps * strength) of them)
