@@ -14,9 +14,8 @@ from pathlib import Path
 import numpy as np
 import torch
 import matplotlib.pyplot as plt
-from PIL import Image
 from .config import DatasetInfo, default_device, get_dataset
-from .data import list_images
+from .data import list_images, open_rgb
 from .fusion import normalize, align
 from .utils import atomic_write
 
@@ -106,7 +105,7 @@ def write_subset(files:dict, # class_id -> image paths
             src = Path(paths[i])
             if link: os.symlink(src.resolve(), out / c / f'{k}{src.suffix}')
             else:
-                with Image.open(src) as im, atomic_write(out / c / f'{k}.png', 'wb') as f: im.convert('RGB').save(f, format='PNG')
+                with atomic_write(out / c / f'{k}.png', 'wb') as f: open_rgb(src).save(f, format='PNG')
     logger.info(f"wrote {sum(len(v) for v in (selection or files).values())} images to {out}")
     return out
 

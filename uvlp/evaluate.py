@@ -6,8 +6,8 @@
 __all__ = ['logger', 'JITTER_TARGETS', 'PCA_EIGVAL', 'PCA_EIGVEC', 'resize_crop', 'load_images', 'normalize_images', 'rrc_boxes',
            'crop_resize', 'grayscale', 'blend', 'color_jitter', 'pca_lighting', 'augment', 'cutmix_box', 'cutmix',
            'mix_loss', 'epochs_for', 'milestones', 'eval_epochs', 'Protocol', 'protocol_for', 'train_step', 'top1',
-           'train_run', 'evaluate_tensors', 'results_table', 'plot_curves', 'load_split', 'evaluate_folder',
-           'save_curves', 'write_results']
+           'train_run', 'evaluate_tensors', 'results_table', 'plot_curves', 'load_split', 'split_record',
+           'evaluate_folder', 'save_curves', 'write_results']
 
 # %% ../nbs/12a_evaluate.ipynb #93a0d1f4
 import logging, math, time
@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt
 from tqdm import tqdm
 import uvlp
 from .config import IMAGENET_STATS, CIFAR_STATS, DatasetInfo, default_device, get_dataset
-from .data import ImageStream, list_images
+from .data import ImageStream, list_images, split_folder
 from .networks import get_network, network_label
 from .utils import atomic_write, save_json
 
@@ -314,7 +314,7 @@ def plot_curves(record:dict, # a results record
 def load_split(root, # dataset root: `<root>/<split>/<class_id>/*`, or `<root>/<class_id>/*` (one split)
                dataset:str|DatasetInfo, # registry name or record: class order, image size
                split:str='train', # 'train', 'val' or 'test'
-               holdout:float=0.2, # for a root with one split: the share held out as 'val'/'test' (0: take all)
+               holdout:float=0.2, # for a root without a `split` folder: the share held out as 'val'/'test' (0: take all)
                seed:int=0, # seed of that division
                workers:int=0): # decoding processes
     "Images (uint8 [N, 3, s, s]) and labels of a split, labels in the dataset's class order (listing by `uvlp.data`)."
@@ -323,13 +323,24 @@ def load_split(root, # dataset root: `<root>/<split>/<class_id>/*`, or `<root>/<
     return load_images(il.paths, ds.image_size, workers), torch.tensor(il.labels)
 
 # %% ../nbs/12a_evaluate.ipynb #8da0fcc5
+def split_record(root, # real data root
+                 split:str, # the split asked for
+                 holdout:float, # share held out when the root has no folder for it
+                 seed:int, # seed of that division
+                 labels:torch.Tensor, # labels of the images used
+                 nclass:int): # number of classes
+    "Which real images a record was measured on: folder, division (`part`: None = all of it), seed, counts per class"
+    folder, part = split_folder(root, split, holdout)
+    return dict(split=split, folder=str(folder), part=part, holdout=holdout if part else 0.0, seed=seed if part else None,
+                n_images=len(labels), per_class=torch.bincount(labels, minlength=nclass).tolist())
+
 def evaluate_folder(distilled, # distilled set: `<distilled>/<class_id>/*.png`
-                    real, # real data root: `<real>/val/<class_id>/*` (see `load_split` for one-split roots)
+                    real, # real data root: `<real>/val/<class_id>/*` (see `load_split` for roots without one)
                     dataset:str|DatasetInfo, # registry name or record: class list (label order), image size, stats
                     out=None, # write metrics.json, table.md and curves.png here
                     name:str='distilled', # row name in the table
                     split:str='val', # the real split to test on
-                    holdout:float=0.2, # share of a one-split root used as `split`
+                    holdout:float=0.2, # share of a root without a `split` folder used as `split` (0: all of it)
                     split_seed:int=0, # seed of that division
                     workers:int=0, # decoding processes
                     **kwargs): # passed to `evaluate_tensors` (nets, repeats, seed, epochs, device, ...)
@@ -337,9 +348,11 @@ def evaluate_folder(distilled, # distilled set: `<distilled>/<class_id>/*.png`
     ds = get_dataset(dataset) if isinstance(dataset, str) else dataset
     xtr, ytr = load_split(distilled, ds, 'train', 0., workers=workers)
     xva, yva = load_split(real, ds, split, holdout, split_seed, workers)
+    if not len(yva): raise ValueError(f"no {split} images in {real} (holdout={holdout}): use a larger holdout, or give the root a {split}/ folder")
     logger.info(f"{distilled}: {len(xtr)} training images, {len(xva)} {split} images, {ds.n_classes} classes of {ds.name}")
     rec = evaluate_tensors(xtr, ytr, xva, yva, nclass=ds.n_classes, stats=(ds.mean, ds.std), **kwargs)
-    rec |= dict(dataset=ds.name, distilled=str(distilled), real=str(real), split=split, class_ids=list(ds.class_ids))
+    rec |= dict(dataset=ds.name, distilled=str(distilled), real=str(real), split=split, class_ids=list(ds.class_ids),
+                test_split=split_record(real, split, holdout, split_seed, yva, ds.n_classes))
     if out is not None: write_results(rec, out, name)
     return rec
 

@@ -7,7 +7,7 @@ __all__ = ['logger', 'FinetuneConfig', 'train_transform', 'CaptionedImages', 'hf
            'drop_captions', 'FinetuneResult', 'train_unet', 'replace_dir', 'save_pipeline', 'finetune_sd']
 
 # %% ../nbs/10_finetune.ipynb #920efd3f
-import copy, logging, math, os, shutil, tempfile
+import copy, logging, math, os, shutil
 from dataclasses import dataclass
 from pathlib import Path
 import torch
@@ -16,13 +16,13 @@ from accelerate import Accelerator
 from accelerate.utils import set_seed
 from diffusers import DDPMScheduler, StableDiffusionPipeline, UNet2DConditionModel
 from diffusers.training_utils import EMAModel
-from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms
 from tqdm import tqdm
 from .config import default_device
 from .synthesis import load_sd
-from .utils import derive_seed, UMASK
+from .data import open_rgb
+from .utils import derive_seed, temp_dir, UMASK
 
 # %% ../nbs/10_finetune.ipynb #79215503
 logger = logging.getLogger(__name__)
@@ -69,9 +69,7 @@ class CaptionedImages(Dataset):
 
     def __len__(self): return len(self.images)
     def __getitem__(self, i):
-        im = self.images[i]
-        im = Image.open(im) if isinstance(im, (str, Path)) else im
-        return {'pixel_values': self.tf(im.convert('RGB')), 'input_ids': self.ids[i]}
+        return {'pixel_values': self.tf(open_rgb(self.images[i])), 'input_ids': self.ids[i]}
 
 def hf_tokenize(tokenizer): # a transformers CLIP tokenizer
     "A texts -> ids function padding / truncating to the tokenizer's context, as SD's text encoder expects"
@@ -172,7 +170,7 @@ def train_unet(unet:UNet2DConditionModel, # the UNet to train (in place)
 def replace_dir(tmp:Path, dest:Path):
     "Move the finished folder `tmp` to `dest`, replacing an old `dest` only once `tmp` is complete"
     for p in [tmp, *tmp.rglob('*')]: p.chmod((0o777 if p.is_dir() else 0o666) & ~UMASK)  # temporary folders are private (0700): give the usual modes
-    old = dest.with_name(f'.{dest.name}.old')
+    old = dest.with_name(f'.{dest.name}.old.tmp')   # litter (utils.LITTER) if killed between the two renames
     if dest.exists(): shutil.rmtree(old, ignore_errors=True); os.replace(dest, old)
     os.replace(tmp, dest)
     shutil.rmtree(old, ignore_errors=True)
@@ -191,7 +189,7 @@ def save_pipeline(out_dir, # the folder to (re)write
     if ema is not None: ema.copy_to(unet.parameters())
     pipe = StableDiffusionPipeline(vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet, scheduler=scheduler,
                                    safety_checker=None, feature_extractor=None, requires_safety_checker=False)
-    tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f'.{out_dir.name}.'))
+    tmp = temp_dir(out_dir)
     try: pipe.save_pretrained(tmp, safe_serialization=True)
     except BaseException: shutil.rmtree(tmp, ignore_errors=True); raise
     replace_dir(tmp, out_dir)

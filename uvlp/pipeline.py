@@ -169,11 +169,10 @@ def method_value(cfg:DistillConfig, name:str):
     return METHOD_SYNTHESIS.get(cfg.method, METHOD_SYNTHESIS['uvlp'])[name] if v is None else v
 
 def png_size(cfg:DistillConfig) -> int|None:
-    "Side of the saved images: `image_size`, else the method's (kept at the native side of ≤ 64 px datasets), else None (the decoder's)"
+    "Side of the saved images: `image_size`, else the method's (for ≤ 64 px datasets: their evaluation side), else None (the decoder's)"
     from uvlp.config import DATASETS
     ref, info = method_value(cfg, 'image_size'), DATASETS.get(cfg.dataset)
-    native = info.resolution if info is not None else None
-    return native if ref and native and native <= 64 else ref
+    return info.image_size if ref and info is not None and info.resolution and info.resolution <= 64 else ref
 
 def synth_config(cfg:DistillConfig):
     "The `SynthConfig` of a run, the method's reference values filling the settings left None"

@@ -9,7 +9,7 @@ __all__ = ['logger', 'TINY_CLIP', 'TINY_VAE', 'TINY_UNET', 'SD_SCHEDULE', 'TINY_
            'train_vae', 'clip_inputs', 'train_tiny', 'class_mean_latents']
 
 # %% ../nbs/11_tiny.ipynb #c2f36656
-import json, logging, math, os, platform, tempfile, time
+import json, logging, math, os, platform, time
 from dataclasses import dataclass, replace
 from importlib.resources import files
 from pathlib import Path
@@ -25,7 +25,7 @@ from .data import grounded_captions, load_digits_split
 from .features import encode_latents
 from .finetune import FinetuneConfig, replace_dir, save_pipeline, train_unet
 from .synthesis import load_sd
-from .utils import atomic_write, load_json, save_json
+from .utils import atomic_write, load_json, save_json, temp_dir
 
 # %% ../nbs/11_tiny.ipynb #5b4cc99c
 logger = logging.getLogger(__name__)
@@ -144,7 +144,7 @@ def save_tiny(stack:TinyStack, # the stack to save
     "Save the stack's weights as safetensors"
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
     save_pipeline(path/'pipeline', stack.unet, stack.vae, stack.scheduler, dtype=dtype)
-    tmp = Path(tempfile.mkdtemp(dir=path, prefix='.clip.'))
+    tmp = temp_dir(path/'clip')
     safetensors.torch.save_file({k: v.to(dtype).contiguous() for k, v in stack.clip.state_dict().items()}, tmp/'open_clip_model.safetensors')
     save_json(TINY_CLIP, tmp/'open_clip_config.json')
     replace_dir(tmp, path/'clip')
