@@ -7,10 +7,10 @@ __all__ = ['logger', 'METHODS', 'GENERATIVE', 'SYNTHESIS', 'RUN_ONLY', 'METHOD_S
            'SET_NAMES', 'DistillConfig', 'settings_digest', 'check_types', 'check_values', 'synthesis_mode',
            'method_value', 'png_size', 'synth_config', 'check_combination', 'check_data', 'check_out_dir',
            'check_models', 'check_device', 'validate', 'RunDir', 'weights_key', 'descriptions_file', 'data_key',
-           'config_key', 'check_run', 'seed_rules', 'start_run', 'record_seconds', 'process_state', 'run_device',
-           'my_share', 'Timer', 'Models', 'save_features', 'load_features', 'RunContext', 'open_run', 'train_list',
-           'extract_class', 'write_text_prototypes', 'features_stage', 'write_global_alpha', 'base_alpha', 'uvlp_rule',
-           'vlcp_rule', 'd4m_rule', 'real_rule', 'prototypes_class', 'prototypes_done', 'prototypes_stage',
+           'config_key', 'versions', 'check_run', 'seed_rules', 'start_run', 'record_seconds', 'process_state',
+           'run_device', 'my_share', 'Timer', 'Models', 'save_features', 'load_features', 'RunContext', 'open_run',
+           'train_list', 'extract_class', 'write_text_prototypes', 'features_stage', 'write_global_alpha', 'base_alpha',
+           'uvlp_rule', 'vlcp_rule', 'd4m_rule', 'real_rule', 'prototypes_class', 'prototypes_done', 'prototypes_stage',
            'n_prototypes', 'images_done', 'decode_latents', 'best_member', 'real_images', 'write_images',
            'synthesis_stage', 'eval_sets', 'eval_units', 'write_random', 'evaluate_unit', 'write_eval',
            'evaluate_stage', 'run_stages', 'distill', 'field_help', 'build_parser', 'parse_config', 'main']
@@ -316,6 +316,15 @@ def config_key(cfg:DistillConfig) -> dict:
     "The settings that determine a run's outputs (JSON-normalised, paths resolved), the digests of the weights and the data"
     s = {k: v for k, v in asdict(cfg).items() if k not in RUN_ONLY} | dict(data_root=_resolved(cfg.data_root), descriptions=_resolved(cfg.descriptions))
     return json.loads(json.dumps(s)) | dict(weights=weights_key(cfg), data=data_key(cfg))
+
+def versions() -> dict:
+    "Versions of Python and of the packages that shape a run's numbers"
+    from importlib.metadata import version, PackageNotFoundError
+    def v(p):
+        try: return version(p)
+        except PackageNotFoundError: return None
+    return dict(python=platform.python_version(), uvlp=uvlp.__version__, torch=torch.__version__, diffusers=v('diffusers'),
+                open_clip=v('open_clip_torch'), accelerate=v('accelerate'), numpy=v('numpy'), scikit_learn=v('scikit-learn'))
 
 # %% ../nbs/13_pipeline.ipynb #66843cd1
 def _diff(old:dict, new:dict) -> str:
