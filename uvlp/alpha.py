@@ -81,9 +81,11 @@ def fisher_objective(img:Tensor, # [N, D] image embeddings of all classes
                      n_probes:int=7, # number of probes
                      device=None, # where to compute (default: CUDA if available)
                     ) -> FisherObjective:
-    "Pad the classes, probe the metrics at `n_probes` α's in [lo, hi] and set the gap-based weights."
+    "Pad the classes (skipping any without rows), probe the metrics at `n_probes` α's in [lo, hi] and set the gap-based weights."
     sets = pair_sets(img, txt, labels, k=len(taus), device=device)
-    obj = FisherObjective(sets, _check_protos(taus, sets, 'taus'), torch.linspace(lo, hi, n_probes, dtype=torch.float64))
+    taus, present = _check_protos(taus, sets, 'taus'), sets.mask.any(-1)
+    sets, taus = PairSets(*(t[present] for t in sets)), taus[present]          # a class without rows is no class
+    obj = FisherObjective(sets, taus, torch.linspace(lo, hi, n_probes, dtype=torch.float64))
     ref = obj.metrics(obj.probes).T
     return replace(obj, ref=ref, weights=fisher_weights(ref.quantile(0.5, dim=-1)))
 
@@ -210,6 +212,7 @@ def cluster_objective(img:Tensor, # [n, D] image embeddings of one class (after 
                       lo:float=0.2, # probe range: left end
                       hi:float=0.8, # probe range: right end
                       device=None, # where to compute (default: CUDA if available)
+                      w_a:float=None, # the class's align weight (default: `align_weight` of these rows; JVL-C passes the whole class's)
                      ) -> ClusterObjective:
     "Pad the clusters of a class, fuse their centres at alpha_c and set every cluster's dynamic weights."
     sets = pair_sets(img, txt, clusters, k, device)
@@ -217,7 +220,7 @@ def cluster_objective(img:Tensor, # [n, D] image embeddings of one class (after 
     neg = _check_protos(tau.new_zeros(0, tau.shape[-1]) if neg is None else neg, sets, 'neg')
     centres = sets.stats(as_alpha(alpha_c, tau))[0]
     others = ~torch.eye(len(centres), dtype=torch.bool, device=tau.device) & sets.mask.any(-1)
-    w_a = align_weight(sets.img.flatten(0, 1), sets.txt.flatten(0, 1), sets.mask.flatten())
+    if w_a is None: w_a = align_weight(sets.img.flatten(0, 1), sets.txt.flatten(0, 1), sets.mask.flatten())
     obj = ClusterObjective(sets, tau, neg, centres, others, float(alpha_c), lam, m_div, w_a=float(w_a))
     probes = torch.linspace(lo, hi, n_probes, dtype=torch.float64)[:, None]
     return replace(obj, weights=cluster_weights(obj.terms(probes), w_a, m_div))
@@ -251,9 +254,10 @@ def cluster_alphas(img:Tensor, # [n, D] image embeddings of one class (after the
                    hi:float=0.8, # search range: right end
                    tol:float=1e-3, # golden-section tolerance
                    device=None, # where to compute (default: CUDA if available)
+                   w_a:float=None, # the class's align weight (default: `align_weight` of these rows; JVL-C passes the whole class's)
                   ) -> ClusterAlphas:
     "α_k maximising J_k for every cluster of a class, all clusters searched together."
-    obj = cluster_objective(img, txt, clusters, tau, neg, alpha_c, k, lam, m_div, lo=lo, hi=hi, device=device)
+    obj = cluster_objective(img, txt, clusters, tau, neg, alpha_c, k, lam, m_div, lo=lo, hi=hi, device=device, w_a=w_a)
     ends = torch.tensor([lo, hi], dtype=torch.float64, device=obj.tau.device)[:, None].expand(2, len(obj.weights))
     res = golden_section_batched(obj, ends[0], ends[1], tol)
     size = obj.sets.mask.sum(-1)

@@ -18,7 +18,7 @@ from safetensors.torch import load_file, save as safetensors_bytes
 from tqdm import tqdm
 from .config import default_device
 from .fusion import align, check_pair, fuse
-from .alpha import cluster_alphas, refine_class_alpha
+from .alpha import align_weight, cluster_alphas, refine_class_alpha
 from .cluster import lof_inliers, spherical_kmeans
 from .hubness import k_occurrence, mean_cosine_centrality, select_prototype, top_k_visual
 from .utils import atomic_write, derive_seed, load_json, save_json
@@ -213,7 +213,7 @@ def jvlc_class(img:Tensor, # [n, D] CLIP image embeddings of one class
     rows = keep.nonzero()[:, 0]
     k = class_k(ipc, len(rows), len(img), class_id, notes)
     km = spherical_kmeans(F[rows], k, n_init, max_iter, init, derive_seed(seed, 'jvlc', class_id), dev)
-    ca = cluster_alphas(img[rows], txt[rows], km.labels, tau, neg, alpha_c, k, lam, m_div, device=dev)
+    ca = cluster_alphas(img[rows], txt[rows], km.labels, tau, neg, alpha_c, k, lam, m_div, device=dev, w_a=float(align_weight(img, txt)))
     labels = torch.full((len(img),), -1, device=dev).index_put_((rows,), km.labels)
     protos = cluster_prototypes(img, txt, labels, ca, latents, texts, class_id, hubness, hub_k, top_k, notes)
     return ClassPrototypes(class_id, len(img), ipc, float(alpha0), alpha_c, (~keep).nonzero()[:, 0].tolist(), notes, hubness, top_k, protos)
