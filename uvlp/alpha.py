@@ -255,11 +255,13 @@ def cluster_alphas(img:Tensor, # [n, D] image embeddings of one class (after the
                    tol:float=1e-3, # golden-section tolerance
                    device=None, # where to compute (default: CUDA if available)
                    w_a:float=None, # the class's align weight (default: `align_weight` of these rows; JVL-C passes the whole class's)
+                   search:bool=True, # False: every α_k is α_c (the ablation without per-cluster search), J_k taken there
                   ) -> ClusterAlphas:
-    "α_k maximising J_k for every cluster of a class, all clusters searched together."
+    "α_k maximising J_k for every cluster of a class, all clusters searched together (or α_c for all, without `search`)."
     obj = cluster_objective(img, txt, clusters, tau, neg, alpha_c, k, lam, m_div, lo=lo, hi=hi, device=device, w_a=w_a)
     ends = torch.tensor([lo, hi], dtype=torch.float64, device=obj.tau.device)[:, None].expand(2, len(obj.weights))
-    res = golden_section_batched(obj, ends[0], ends[1], tol)
+    if search: x, fx = golden_section_batched(obj, ends[0], ends[1], tol)[:2]
+    else: x = ends[0].new_full(ends[0].shape, float(alpha_c)); fx = obj(x)
     size = obj.sets.mask.sum(-1)
-    alpha = res.x.where(size > 0, float(alpha_c)).to(obj.tau.dtype)
-    return ClusterAlphas(alpha, res.fx.where(size > 0, math.nan).to(obj.tau.dtype), obj.weights, size, obj.w_a, float(alpha_c))
+    alpha = x.where(size > 0, float(alpha_c)).to(obj.tau.dtype)
+    return ClusterAlphas(alpha, fx.where(size > 0, math.nan).to(obj.tau.dtype), obj.weights, size, obj.w_a, float(alpha_c))

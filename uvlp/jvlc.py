@@ -198,6 +198,8 @@ def jvlc_class(img:Tensor, # [n, D] CLIP image embeddings of one class
                top_k:int=None, # members averaged into an image prototype (None: `top_k_visual(ipc)`)
                lam:float=0.6, # pull of α_k towards α_c
                m_div:float=0.4, # separation each cluster needs from the others
+               class_search:bool=True, # search α_c around alpha0 (False: α_c = alpha0, an ablation)
+               cluster_search:bool=True, # search each α_k (False: α_k = α_c, an ablation)
                device=None, # where to compute (default: CUDA if available)
               ) -> ClassPrototypes:
     "JVL-C for one class: class α → LOF → spherical k-means (K = IPC) → α_k per cluster → hubness-chosen prototypes."
@@ -207,13 +209,14 @@ def jvlc_class(img:Tensor, # [n, D] CLIP image embeddings of one class
     check_class(img, txt, latents, texts, class_id)
     latents = torch.as_tensor(latents)
     notes, top_k = [], top_k_visual(ipc) if top_k is None else top_k
-    alpha_c = refine_class_alpha(img, txt, tau, alpha0, radius, device=dev)
+    alpha_c = refine_class_alpha(img, txt, tau, alpha0, radius, device=dev) if class_search else float(alpha0)
     F = fuse(img, txt, alpha_c, check=False)
     keep = lof_inliers(F, n_neighbors, contamination)
     rows = keep.nonzero()[:, 0]
     k = class_k(ipc, len(rows), len(img), class_id, notes)
     km = spherical_kmeans(F[rows], k, n_init, max_iter, init, derive_seed(seed, 'jvlc', class_id), dev)
-    ca = cluster_alphas(img[rows], txt[rows], km.labels, tau, neg, alpha_c, k, lam, m_div, device=dev, w_a=float(align_weight(img, txt)))
+    ca = cluster_alphas(img[rows], txt[rows], km.labels, tau, neg, alpha_c, k, lam, m_div, device=dev,
+                        w_a=float(align_weight(img, txt)), search=cluster_search)
     labels = torch.full((len(img),), -1, device=dev).index_put_((rows,), km.labels)
     protos = cluster_prototypes(img, txt, labels, ca, latents, texts, class_id, hubness, hub_k, top_k, notes)
     return ClassPrototypes(class_id, len(img), ipc, float(alpha0), alpha_c, (~keep).nonzero()[:, 0].tolist(), notes, hubness, top_k, protos)
