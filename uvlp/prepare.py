@@ -7,7 +7,7 @@ __all__ = ['logger', 'LINK_MODES', 'SOURCE_KINDS', 'IMAGENET_SUBSETS', 'VAL_CSV'
            'detect_source', 'read_val_csv', 'list_source', 'image_error', 'check_files', 'link_file',
            'import_descriptions', 'prepare_subset', 'read_source', 'summarize', 'build_parser', 'main']
 
-# %% ../nbs/15_prepare.ipynb #73f6bbc2
+# %% ../nbs/15_prepare.ipynb #294b3268
 import argparse, csv, logging, os, re, shutil, tempfile, warnings
 from collections import Counter, defaultdict
 from datetime import datetime, timezone
@@ -18,13 +18,13 @@ from .config import DATASETS, DatasetInfo, get_dataset, image_folder_dataset, is
 from .data import _WNID, list_images, match_descriptions, read_descriptions, write_descriptions
 from .utils import UMASK, load_json, save_json, tree_digest
 
-# %% ../nbs/15_prepare.ipynb #8c4b8552
+# %% ../nbs/15_prepare.ipynb #7153433b
 logger = logging.getLogger(__name__)
 LINK_MODES = ('symlink', 'hardlink', 'copy')
 SOURCE_KINDS = ('imagenet', 'fastai')
 IMAGENET_SUBSETS = tuple(k for k, d in DATASETS.items() if all(re.fullmatch(_WNID, c) for c in d.class_ids))
 
-# %% ../nbs/15_prepare.ipynb #767a9341
+# %% ../nbs/15_prepare.ipynb #5df6d179
 def subset_info(subset:str, # a registered ImageNet subset (see `IMAGENET_SUBSETS`) or a file of `wnid [name]` lines
                ) -> DatasetInfo:
     "The classes to prepare: the registry's record of `subset`, or one built from the class-list file `subset`"
@@ -38,7 +38,7 @@ def subset_info(subset:str, # a registered ImageNet subset (see `IMAGENET_SUBSET
     raise ValueError(f"unknown subset {subset!r}: not one of the registered ImageNet subsets {list(IMAGENET_SUBSETS)} "
                      f"and not a class-list file (no file {path.absolute()}); pass one of those names or a file of `wnid [name]` lines")
 
-# %% ../nbs/15_prepare.ipynb #31de4354
+# %% ../nbs/15_prepare.ipynb #092d602e
 VAL_CSV = 'LOC_val_solution.csv'
 FASTAI_MARKERS = ('noisy_imagewoof.csv', 'noisy_imagenette.csv')
 
@@ -49,7 +49,7 @@ def find_val_csv(source:Path, # the folder holding train/ and val/
 
 def _flat_images(folder:Path) -> list: return sorted(p for p in folder.iterdir() if is_image(p)) if folder.is_dir() else []
 
-# %% ../nbs/15_prepare.ipynb #0468bdd9
+# %% ../nbs/15_prepare.ipynb #59a4f218
 def detect_source(source:Path, # the folder holding train/ and val/
                   info:DatasetInfo, # the subset's classes
                  ) -> str:
@@ -62,7 +62,7 @@ def detect_source(source:Path, # the folder holding train/ and val/
     raise ValueError(f"cannot tell whether {source} is ImageNet-1K or a fast.ai imagewoof2/imagenette2 folder "
                      f"(no {' or '.join(FASTAI_MARKERS)}, no {VAL_CSV}, no flat val/, no other classes): pass kind='imagenet' or 'fastai' (--kind)")
 
-# %% ../nbs/15_prepare.ipynb #265efebb
+# %% ../nbs/15_prepare.ipynb #a03de8ff
 def _class_files(folder:Path, info:DatasetInfo, what:str) -> dict:
     "`{wnid: sorted images}` of `folder/<wnid>/` for every class of `info`"
     missing = [c for c in info.class_ids if not (folder/c).is_dir()]
@@ -73,7 +73,7 @@ def _class_files(folder:Path, info:DatasetInfo, what:str) -> dict:
     if empty: raise ValueError(f"{what}: empty class folders in {folder}: {empty[:5]}; re-extract the source")
     return files
 
-# %% ../nbs/15_prepare.ipynb #9db1a0d9
+# %% ../nbs/15_prepare.ipynb #1afe142d
 def _examples(xs) -> str: return f"{len(xs)}, e.g. {sorted(xs)[:3]}"
 
 def read_val_csv(path:Path, # ImageNet's `LOC_val_solution.csv`
@@ -94,7 +94,7 @@ def read_val_csv(path:Path, # ImageNet's `LOC_val_solution.csv`
     for r in rows: out[r['PredictionString'].split()[0]].append(files[r['ImageId']])
     return {c: sorted(ps) for c, ps in out.items()}
 
-# %% ../nbs/15_prepare.ipynb #c3e885b6
+# %% ../nbs/15_prepare.ipynb #7ae39ba3
 def list_source(source:Path, # the folder holding train/ and val/
                 info:DatasetInfo, # the subset's classes
                 kind:str, # 'imagenet' or 'fastai'
@@ -113,7 +113,7 @@ def list_source(source:Path, # the folder holding train/ and val/
     else: files = {'val': _class_files(val, info, 'val')}
     return {'train': train, **files}, csv_path
 
-# %% ../nbs/15_prepare.ipynb #ca140524
+# %% ../nbs/15_prepare.ipynb #f80fd7a1
 def image_error(path:Path, # an image file
                ) -> str|None:
     "Why PIL cannot read `path`, or None when it can: `verify`, then a decode at reduced size"
@@ -123,7 +123,7 @@ def image_error(path:Path, # an image file
     except Exception as e: return f"{type(e).__name__}: {e}"   # PIL raises many types (OSError, SyntaxError, struct.error ...)
     return None
 
-# %% ../nbs/15_prepare.ipynb #9bb57215
+# %% ../nbs/15_prepare.ipynb #d5dd82d5
 def _groups(keyed:dict) -> list:
     "Sorted lists of the names that share a key, for keys held by more than one name"
     by = defaultdict(list)
@@ -145,7 +145,7 @@ def check_files(files:dict, # {split: {wnid: images}} from `list_source`
                 leaks=[g for g in across if len({n.split('/')[0] for n in g}) > 1],
                 same_name=_groups({n: (c, p.name) for n, s, c, p in items}))
 
-# %% ../nbs/15_prepare.ipynb #c8034f79
+# %% ../nbs/15_prepare.ipynb #1f984e72
 def link_file(src:Path, # an existing file
               dst:Path, # the path to create
               mode:str='symlink', # 'symlink', 'hardlink' or 'copy'
@@ -156,7 +156,7 @@ def link_file(src:Path, # an existing file
     try: os.link(src, dst)
     except OSError as e: raise OSError(f"cannot hard-link {src} to {dst} ({e}): hard links need one file system; use link='symlink' or 'copy'") from e
 
-# %% ../nbs/15_prepare.ipynb #fc3c3088
+# %% ../nbs/15_prepare.ipynb #2891bab7
 def _check_out(out:Path, source:Path, overwrite:bool):
     "Refuse an output that overlaps the source, is a file, or holds content (unless `overwrite`)"
     if out == source or source.is_relative_to(out) or out.is_relative_to(source):
@@ -174,7 +174,7 @@ def _swap_in(tmp:Path, out:Path):
     os.replace(tmp, out)
     shutil.rmtree(old, ignore_errors=True)
 
-# %% ../nbs/15_prepare.ipynb #74427601
+# %% ../nbs/15_prepare.ipynb #c902d117
 def import_descriptions(file, # a JSON-lines file of `{"file_name", "text"}` (e.g. VLCP's woof.jsonl)
                         root, # a prepared folder (`<root>/train/<wnid>/<file>`)
                         info:DatasetInfo|None=None, # its classes (default: the folders of `root/train`)
@@ -194,7 +194,7 @@ def import_descriptions(file, # a JSON-lines file of `{"file_name", "text"}` (e.
     return dict(file=str(file), digest=tree_digest(file), matched=len(hits), images=len(paths),
                 coverage={c: [shown[c], total[c]] for c in info.class_ids})
 
-# %% ../nbs/15_prepare.ipynb #30f96d1f
+# %% ../nbs/15_prepare.ipynb #83f4a36e
 def _record(info, source, kind, csv_path, link, linked, checks) -> dict:
     return dict(subset=info.name, class_ids=list(info.class_ids), class_names=list(info.class_names),
                 source=str(source), kind=kind, val_csv=str(csv_path) if csv_path else None, link=link,
@@ -210,7 +210,7 @@ def _link_tree(files:dict, dest:Path, mode:str, skip, progress:bool) -> dict:
             for p in ps: link_file(p, dest/s/c/p.name, mode)
     return linked
 
-# %% ../nbs/15_prepare.ipynb #513c2685
+# %% ../nbs/15_prepare.ipynb #5fcd60a2
 def prepare_subset(subset:str, # a registered ImageNet subset or a class-list file (see `subset_info`)
                    source, # an ImageNet-1K folder or an extracted fast.ai imagewoof2/imagenette2 folder
                    out, # the folder to create: `<out>/train/<wnid>/`, `<out>/val/<wnid>/`, `<out>/source.json`
@@ -244,14 +244,14 @@ def prepare_subset(subset:str, # a registered ImageNet subset or a class-list fi
         if checks[what]: logger.warning(f"{out}: {what}: {len(checks[what])} (listed in source.json)")
     return record
 
-# %% ../nbs/15_prepare.ipynb #cd24e3a4
+# %% ../nbs/15_prepare.ipynb #fd443384
 def read_source(root, # a folder written by `prepare_subset`
                ) -> dict|None:
     "The record of where `root`'s images came from (`root/source.json`), or None when it has none"
     path = Path(root)/'source.json'
     return load_json(path) if path.is_file() else None
 
-# %% ../nbs/15_prepare.ipynb #db549a04
+# %% ../nbs/15_prepare.ipynb #633557e3
 def summarize(record:dict, # from `prepare_subset` or `read_source`
              ) -> str:
     "A few lines for people: source, counts per class and split, findings, description coverage"
@@ -265,7 +265,7 @@ def summarize(record:dict, # from `prepare_subset` or `read_source`
             f"train/val leaks {len(checks['leaks'])}, names in both splits {len(checks['same_name'])}"]
     return '\n'.join(head + rows + tail)
 
-# %% ../nbs/15_prepare.ipynb #37a6cb9a
+# %% ../nbs/15_prepare.ipynb #e5da273c
 def build_parser() -> argparse.ArgumentParser:
     "The `uvlp-prepare` argument parser"
     p = argparse.ArgumentParser(prog='uvlp-prepare', description="Build <out>/train/<wnid>/ and <out>/val/<wnid>/ for an ImageNet subset, "
@@ -289,5 +289,5 @@ def main(argv=None): # command-line arguments (default: `sys.argv[1:]`)
     except (ValueError, OSError) as e: parser.error(str(e))   # OSError: missing files, existing output, a hard link across file systems
     print(summarize(record))
 
-# %% ../nbs/15_prepare.ipynb #ce8a2477
+# %% ../nbs/15_prepare.ipynb #abd14e8d
 if __name__ == '__main__' and '__file__' in globals(): main()
