@@ -8,7 +8,7 @@ __all__ = ['logger', 'LINK_MODES', 'SOURCE_KINDS', 'IMAGENET_SUBSETS', 'VAL_CSV'
            'import_descriptions', 'prepare_subset', 'read_source', 'summarize', 'build_parser', 'main']
 
 # %% ../nbs/15_prepare.ipynb #294b3268
-import argparse, csv, logging, os, re, shutil, tempfile, warnings
+import argparse, csv, logging, os, re, shutil, warnings
 from collections import Counter, defaultdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,7 +16,7 @@ from PIL import Image
 from tqdm import tqdm
 from .config import DATASETS, DatasetInfo, get_dataset, image_folder_dataset, is_image, parse_class_list
 from .data import _WNID, list_images, match_descriptions, read_descriptions, write_descriptions
-from .utils import UMASK, load_json, save_json, tree_digest
+from .utils import UMASK, load_json, save_json, temp_dir, tree_digest
 
 # %% ../nbs/15_prepare.ipynb #7153433b
 logger = logging.getLogger(__name__)
@@ -233,7 +233,7 @@ def prepare_subset(subset:str, # a registered ImageNet subset or a class-list fi
     files, csv_path = list_source(source, info, kind)
     checks = check_files(files, progress)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f'.{out.name}.'))
+    tmp = temp_dir(out)
     try:
         record = _record(info, source, kind, csv_path, link, _link_tree(files, tmp, link, checks['unreadable'], progress), checks)
         if descriptions is not None: record['descriptions'] = import_descriptions(descriptions, tmp, info)
