@@ -316,11 +316,14 @@ def load_split(root, # dataset root: `<root>/<split>/<class_id>/*`, or `<root>/<
                split:str='train', # 'train', 'val' or 'test'
                holdout:float=0.2, # for a root without a `split` folder: the share held out as 'val'/'test' (0: take all)
                seed:int=0, # seed of that division
-               workers:int=0): # decoding processes
+               workers:int=0, # decoding processes
+               exclude=(), # files to leave out (e.g. the unreadable ones a run skips)
+              ):
     "Images (uint8 [N, 3, s, s]) and labels of a split, labels in the dataset's class order (listing by `uvlp.data`)."
     ds = get_dataset(dataset) if isinstance(dataset, str) else dataset
-    il = list_images(root, ds, split, holdout, seed)
-    return load_images(il.paths, ds.image_size, workers), torch.tensor(il.labels)
+    il, skip = list_images(root, ds, split, holdout, seed), {str(p) for p in exclude}
+    keep = [(p, l) for p, l in zip(il.paths, il.labels) if str(p) not in skip]
+    return load_images([p for p, _ in keep], ds.image_size, workers), torch.tensor([l for _, l in keep], dtype=torch.long)
 
 # %% ../nbs/12a_evaluate.ipynb #8da0fcc5
 def split_record(root, # real data root
@@ -343,11 +346,12 @@ def evaluate_folder(distilled, # distilled set: `<distilled>/<class_id>/*.png`
                     holdout:float=0.2, # share of a root without a `split` folder used as `split` (0: all of it)
                     split_seed:int=0, # seed of that division
                     workers:int=0, # decoding processes
+                    exclude=(), # real files to leave out of the test split
                     **kwargs): # passed to `evaluate_tensors` (nets, repeats, seed, epochs, device, ...)
     "Evaluate a distilled folder against the real validation split; write the record if `out`."
     ds = get_dataset(dataset) if isinstance(dataset, str) else dataset
     xtr, ytr = load_split(distilled, ds, 'train', 0., workers=workers)
-    xva, yva = load_split(real, ds, split, holdout, split_seed, workers)
+    xva, yva = load_split(real, ds, split, holdout, split_seed, workers, exclude)
     if not len(yva): raise ValueError(f"no {split} images in {real} (holdout={holdout}): use a larger holdout, or give the root a {split}/ folder")
     logger.info(f"{distilled}: {len(xtr)} training images, {len(xva)} {split} images, {ds.n_classes} classes of {ds.name}")
     rec = evaluate_tensors(xtr, ytr, xva, yva, nclass=ds.n_classes, stats=(ds.mean, ds.std), **kwargs)

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['logger', 'METHODS', 'GENERATIVE', 'SYNTHESIS', 'RUN_ONLY', 'METHOD_SYNTHESIS', 'FUSION_ABLATIONS', 'PROTOTYPE_RULES',
            'SET_NAMES', 'DistillConfig', 'settings_digest', 'check_types', 'check_values', 'synthesis_mode',
-           'method_value', 'png_size', 'synth_config', 'check_combination', 'check_data', 'check_out_dir',
+           'method_value', 'png_size', 'synth_config', 'check_combination', 'unreadable', 'check_data', 'check_out_dir',
            'check_models', 'check_device', 'validate', 'RunDir', 'weights_key', 'descriptions_file', 'data_key',
            'config_key', 'versions', 'check_run', 'seed_rules', 'start_run', 'record_seconds', 'process_state',
            'run_device', 'my_share', 'Timer', 'Models', 'save_features', 'load_features', 'RunContext', 'open_run',
@@ -44,6 +44,7 @@ class DistillConfig:
     data_root:str|None=None # ImageFolder root holding train/ and val/ (None: the embedded digits)
     descriptions:str|None=None # JSON-lines file of per-image descriptions (None: the dataset's own)
     max_missing:float=0.05 # refuse to run when a larger fraction of training images has no description
+    max_duplicates:int=0 # refuse to run when more description lines repeat a file name (or match one image twice)
     on_error:str='fail' # an unreadable image: 'fail' (stop before any stage) or 'skip' (leave it out, listed in the manifest)
     ipc:int=10 # images per class
     seed:int=0 # run seed; every unit of work derives its own seed from it
@@ -131,6 +132,7 @@ def check_types(cfg:DistillConfig):
 def _rules(c:DistillConfig):
     opt = lambda v, ok: v is None or ok(v)
     return [('ipc', c.ipc >= 1, 'at least 1'), ('seed', c.seed >= 0, '≥ 0'), ('max_missing', 0 <= c.max_missing <= 1, 'in [0, 1]'),
+            ('max_duplicates', c.max_duplicates >= 0, '≥ 0'),
             ('on_error', c.on_error in ('fail', 'skip'), "'fail' or 'skip'"), ('method', c.method in METHODS, f'one of {METHODS}'),
             ('alpha0', 0 <= c.alpha0 <= 1, 'in [0, 1]'), ('alpha_radius', 0 < c.alpha_radius <= 1, 'in (0, 1]'),
             ('alpha', opt(c.alpha, lambda v: 0 <= v <= 1), 'None or in [0, 1]'),
@@ -202,6 +204,17 @@ def _digits_counts() -> dict:
     from uvlp.data import load_digits_split
     return {str(c): n for c, n in enumerate(torch.bincount(load_digits_split('train')[1]).tolist())}
 
+def unreadable(cfg:DistillConfig) -> list:
+    "The images of `data_root` that do not open — every val image decoded, the training ones by header; raises under on_error 'fail'"
+    from uvlp.config import get_dataset
+    from uvlp.data import check_images, list_images
+    if cfg.data_root is None: return []
+    root, info, how = Path(cfg.data_root), get_dataset(cfg.dataset), 'raise' if cfg.on_error == 'fail' else 'skip'
+    try:
+        val = check_images(list_images(root, info, 'val').paths, how, header_only=False) if cfg.evaluate else []
+        return [str(p) for p in val + check_images(list_images(root, info, 'train').paths, how)]
+    except ValueError as e: raise ValueError(f"data_root: {e} (setting on_error)") from e
+
 def check_data(cfg:DistillConfig):
     "Raise naming the setting when the dataset, its folders, its images, the IPC or the descriptions do not fit"
     from uvlp.config import get_dataset
@@ -214,11 +227,11 @@ def check_data(cfg:DistillConfig):
         root = Path(cfg.data_root)
         for split in ('train', 'val')[:1 + cfg.evaluate]:
             if not (root/split).is_dir(): raise FileNotFoundError(f"data_root {root} has no {split}/ folder: pass the folder holding train/<class_id>/ and val/<class_id>/")
-        if cfg.evaluate: list_images(root, info, 'val')
         lst = list_images(root, info, 'train')
         counts = {c: lst.labels.count(i) for i, c in enumerate(info.class_ids)}
-        try: load_descriptions(cfg.descriptions or root/'train', lst.paths, info, cfg.max_missing)
-        except (FileNotFoundError, ValueError) as e: raise type(e)(f"descriptions: {e} (settings descriptions / max_missing)") from e
+        try: load_descriptions(cfg.descriptions or root/'train', lst.paths, info, cfg.max_missing, cfg.max_duplicates)
+        except (FileNotFoundError, ValueError) as e: raise type(e)(f"descriptions: {e} (settings descriptions / max_missing / max_duplicates)") from e
+        unreadable(cfg)
     small = min(counts, key=counts.get)
     if cfg.ipc > counts[small] and cfg.method != 'full': raise ValueError(f"ipc {cfg.ipc} is more than class {small} of {cfg.dataset} has ({counts[small]} training images): lower ipc")
     if cfg.top_k_visual and cfg.top_k_visual > counts[small] // cfg.ipc:
@@ -465,6 +478,7 @@ class RunContext:
     device:torch.device # this process's device
     models:Models # the models, loaded on first use
     state:object # accelerate `PartialState` (or anything with its attributes)
+    skipped:tuple=() # unreadable images left out (on_error 'skip')
 
     def mine(self, items) -> list: return my_share(items, self.state)
     def features(self, ci:int): return load_features(self.run.features(self.info.class_ids[ci]), self.root)
@@ -481,22 +495,24 @@ def open_run(cfg:DistillConfig, # the settings
     validate(cfg)
     state = state or process_state(cfg.device)
     run, device = RunDir(cfg.out_dir), run_device(cfg, state)
+    skipped = unreadable(cfg) if cfg.on_error == 'skip' else []
     with run_lock(run.root) if state.is_main_process else contextlib.nullcontext():
         if state.is_main_process:
             key = config_key(cfg)
             mode = check_run(cfg, overwrite, key)
             clean_litter(run.root)
-            start_run(cfg, mode, state.num_processes, device, key)
+            start_run(cfg, mode, state.num_processes, device, key, skipped=skipped)
             if cfg.data_root is None: write_digits_folder(run.data)
         state.wait_for_everyone()
-        yield RunContext(cfg, run, get_dataset(cfg.dataset), Path(cfg.data_root or run.data), device, Models(cfg, device), state)
+        yield RunContext(cfg, run, get_dataset(cfg.dataset), Path(cfg.data_root or run.data), device, Models(cfg, device), state, tuple(skipped))
 
 # %% ../nbs/13_pipeline.ipynb #502721a4
 def train_list(ctx:RunContext) -> tuple:
-    "`(ImageList, descriptions)` of the training split"
-    from uvlp.data import list_images, load_descriptions
-    lst = list_images(ctx.root, ctx.info, 'train')
-    return lst, load_descriptions(ctx.cfg.descriptions or ctx.root/'train', lst.paths, ctx.info, ctx.cfg.max_missing)
+    "`(ImageList, descriptions)` of the training split, without the skipped images"
+    from uvlp.data import ImageList, list_images, load_descriptions
+    lst, c = list_images(ctx.root, ctx.info, 'train'), ctx.cfg
+    lst = ImageList(*map(list, zip(*[(p, l) for p, l in zip(*lst) if str(p) not in ctx.skipped]))) if ctx.skipped else lst
+    return lst, load_descriptions(c.descriptions or ctx.root/'train', lst.paths, ctx.info, c.max_missing, c.max_duplicates)
 
 def extract_class(ctx:RunContext, data:tuple, ci:int):
     "Embed and encode the training images of class `ci` (`02_features`); save and stamp `features/<class_id>.safetensors`"
@@ -674,7 +690,7 @@ def evaluate_unit(ctx:RunContext, unit:tuple, progress:bool=False):
     from uvlp.utils import stamp
     (s, net), c = unit, ctx.cfg
     rec = evaluate_folder(ctx.run.set_dir(eval_sets(c)[s]), ctx.root, ctx.info, nets=(net,), repeats=c.eval_repeats, seed=c.seed,
-                          epochs=c.eval_epochs, device=ctx.device, progress=progress)
+                          epochs=c.eval_epochs, device=ctx.device, progress=progress, exclude=ctx.skipped)
     save_json(rec, ctx.run.eval_part(s, net)); stamp(ctx.run.eval_part(s, net))
 
 def write_eval(ctx:RunContext) -> dict:
