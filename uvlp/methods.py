@@ -88,10 +88,10 @@ def common_words(texts:list, # the descriptions of the class's inliers
     return {w for w, c in df.items() if c >= threshold * len(texts) and w not in STOPWORDS}
 
 def cluster_words(texts:list, # the descriptions of one cluster
-              class_name:str, # the class's name string (its words are dropped by a substring test)
-              common:set, # the class's common words
-              k:int=30, # how many to keep
-             ) -> list:
+                  class_name:str, # the class's name string (its words are dropped by a substring test)
+                  common:set, # the class's common words
+                  k:int=30, # how many to keep
+                 ) -> list:
     "[(word, count)] of the k most frequent words that are not stopwords, part of `class_name` or common."
     kept = (w for t in texts for w in words(t) if w not in STOPWORDS and w not in class_name and w not in common)
     return Counter(kept).most_common(k)
