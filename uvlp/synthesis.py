@@ -94,8 +94,11 @@ def proto_seed(seed:int, # the run seed
     return derive_seed(seed, 'synthesis', int(class_idx), int(cluster_idx))
 
 # %% ../nbs/09_synthesis.ipynb #a1930e90
-def _text_inputs(pipe, prompts, negative, encode_prompt):
-    "The pipeline's text arguments: strings for its own tokenizer, or per-token states from `encode_prompt`"
+def _text_inputs(pipe, prompts, negative, encode_prompt, embed_prompts=None):
+    "The pipeline's text arguments: strings for its own tokenizer, or states from `encode_prompt` (texts) or `embed_prompts` (pairs)"
+    if embed_prompts is not None:
+        pos, neg = embed_prompts(list(prompts), [negative] * len(prompts))
+        return dict(prompt_embeds=pos, negative_prompt_embeds=neg)
     if encode_prompt is not None:
         return dict(prompt_embeds=encode_prompt(prompts), negative_prompt_embeds=encode_prompt([negative] * len(prompts)))
     if pipe.tokenizer is None or pipe.text_encoder is None:
@@ -109,6 +112,7 @@ def sdedit(pipe:StableDiffusionImg2ImgPipeline, # e.g. from `load_sd`
            keys:list, # N (class index, cluster index) pairs: they seed the noise
            cfg:SynthConfig=SynthConfig(), # strength, guidance, steps, negative prompt, seed
            encode_prompt=None, # texts -> [B, L, D] text states, for pipelines without a tokenizer
+           embed_prompts=None, # (prompts, negatives) -> (prompt states, negative states) of one length, e.g. 77-token chunks
           ) -> torch.Tensor: # [N, 3, H, W] images in [0, 1], float32 on the CPU
     "SDEdit `latents` towards `prompts` in ONE denoising loop, each prototype with its own seeded generator"
     if latents.ndim != 4 or latents.shape[1] != pipe.unet.config.in_channels:
@@ -118,7 +122,7 @@ def sdedit(pipe:StableDiffusionImg2ImgPipeline, # e.g. from `load_sd`
     gens = [torch.Generator('cpu').manual_seed(proto_seed(cfg.seed, c, k)) for c, k in keys]
     out = pipe(image=latents.to(pipe.device, pipe.unet.dtype), strength=cfg.strength, guidance_scale=cfg.guidance_scale,
                num_inference_steps=cfg.steps, generator=gens, output_type='pt',
-               **_text_inputs(pipe, prompts, cfg.negative_prompt, encode_prompt))
+               **_text_inputs(pipe, prompts, cfg.negative_prompt, encode_prompt, embed_prompts))
     return out.images.float().cpu()
 
 # %% ../nbs/09_synthesis.ipynb #2f9d4b67
@@ -140,13 +144,14 @@ def synthesize(pipe:StableDiffusionImg2ImgPipeline, # e.g. from `load_sd`
                paths:list, # N output PNG paths, e.g. <out>/<class_id>/<k>.png
                cfg:SynthConfig=SynthConfig(), # see `SynthConfig`
                encode_prompt=None, # texts -> text states, for pipelines without a tokenizer
+               embed_prompts=None, # (prompts, negatives) -> their states of one length (see `sdedit`)
                progress:bool=True, # show a progress bar over batches
               ) -> list: # the written paths
     "SDEdit every prototype, `cfg.batch_size` per denoising loop, and save each as a PNG"
     if len(paths) != len(latents): raise ValueError(f"got {len(paths)} paths for {len(latents)} latents: give one path per prototype")
     out, bs = [], cfg.batch_size
     for i in tqdm(range(0, len(latents), bs), desc='synthesis', disable=not progress):
-        imgs = sdedit(pipe, latents[i:i + bs], prompts[i:i + bs], keys[i:i + bs], cfg, encode_prompt)
+        imgs = sdedit(pipe, latents[i:i + bs], prompts[i:i + bs], keys[i:i + bs], cfg, encode_prompt, embed_prompts)
         out += [save_png(im, p, cfg.size) for im, p in zip(imgs, paths[i:i + bs])]
         logger.info('synthesised %d / %d images', len(out), len(latents))
     return out
