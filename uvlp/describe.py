@@ -8,7 +8,7 @@ __all__ = ['logger', 'PROMPT', 'LLAVA', 'TINY_VISION', 'TINY_LLAMA', 'LLAVA_TEMP
            'complete_lines', 'cut_torn', 'described', 'training_images', 'open_image', 'describe_share', 'merge_parts',
            'describe_folder', 'token_counts', 'count_truncated', 'build_parser', 'main']
 
-# %% ../nbs/16_describe.ipynb #a25af11e
+# %% ../nbs/16_describe.ipynb #de747b3c
 import argparse, json, logging, os, tempfile
 from pathlib import Path
 import torch
@@ -23,10 +23,10 @@ from .data import list_images, read_descriptions, split_folder, write_descriptio
 from .finetune import replace_dir
 from .pipeline import my_share, process_state, run_device
 
-# %% ../nbs/16_describe.ipynb #f863e34c
+# %% ../nbs/16_describe.ipynb #00d2346e
 logger = logging.getLogger(__name__)
 
-# %% ../nbs/16_describe.ipynb #d106b9df
+# %% ../nbs/16_describe.ipynb #7a8e17ec
 PROMPT = ("Describe the physical appearance of the {name} in the image. "
           "Include details about its shape, posture, color, and any distinct features.")
 LLAVA = 'llava-hf/llava-1.5-7b-hf'
@@ -39,7 +39,7 @@ def chat_prompt(processor, # a transformers processor; its `chat_template`, if a
     conv = [{'role': 'user', 'content': [{'type': 'image'}, {'type': 'text', 'text': text}]}]
     return processor.apply_chat_template(conv, add_generation_prompt=True, tokenize=False)
 
-# %% ../nbs/16_describe.ipynb #32fa5097
+# %% ../nbs/16_describe.ipynb #312449e2
 TINY_VISION = dict(image_size=32, patch_size=8, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
                    initializer_range=0.3)
 TINY_LLAMA = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=2,
@@ -51,7 +51,7 @@ LLAVA_TEMPLATE = ("{% for m in messages %}{{ m['role'].upper() }}: "
 TINY_SENTENCES = ("a thin white digit drawn with a slanted stroke on a black background",
                   "the shape is round with a long tail, upright and centred, with a small loop at the top")
 
-# %% ../nbs/16_describe.ipynb #013f9f96
+# %% ../nbs/16_describe.ipynb #289a79ce
 def tiny_llava_tokenizer(sentences:list, # text whose words make up the vocabulary
                         ) -> PreTrainedTokenizerFast:
     "A word-level tokenizer of `sentences` with LLaVA's special tokens, a start token before every text"
@@ -63,7 +63,7 @@ def tiny_llava_tokenizer(sentences:list, # text whose words make up the vocabula
     return PreTrainedTokenizerFast(tokenizer_object=tok, unk_token='<unk>', pad_token='<pad>', bos_token='<s>', eos_token='</s>',
                                    extra_special_tokens={'image_token': '<image>'}, padding_side='left')
 
-# %% ../nbs/16_describe.ipynb #3305097e
+# %% ../nbs/16_describe.ipynb #cd6f82fa
 def tiny_llava(path, # folder to write (replaced if it exists)
                seed:int=0, # seeds the random weights
               ) -> Path:
@@ -84,7 +84,7 @@ def tiny_llava(path, # folder to write (replaced if it exists)
     replace_dir(tmp, path)
     return path
 
-# %% ../nbs/16_describe.ipynb #51c6d4ae
+# %% ../nbs/16_describe.ipynb #9accfac7
 DTYPES = {'float16': torch.float16, 'bfloat16': torch.bfloat16, 'float32': torch.float32}
 
 def load_llava(model:str=LLAVA, # hub id or folder of a LLaVA checkpoint in transformers' format
@@ -96,9 +96,9 @@ def load_llava(model:str=LLAVA, # hub id or folder of a LLaVA checkpoint in tran
     if dtype not in (None, 'auto', *DTYPES): raise ValueError(f"dtype must be one of {['auto', *DTYPES]}, not {dtype!r}")
     dt = DTYPES.get(dtype) or (torch.float16 if device.type == 'cuda' else torch.float32)
     processor = AutoProcessor.from_pretrained(model)
-    return LlavaForConditionalGeneration.from_pretrained(model, dtype=dt).to(device).eval(), processor
+    return LlavaForConditionalGeneration.from_pretrained(model, dtype=dt, device_map=str(device)).eval(), processor
 
-# %% ../nbs/16_describe.ipynb #93e48050
+# %% ../nbs/16_describe.ipynb #508792fa
 @torch.no_grad()
 def describe_images(model, processor, # e.g. from `load_llava`
                     images:list, # PIL images
@@ -111,7 +111,7 @@ def describe_images(model, processor, # e.g. from `load_llava`
     out = model.generate(**inp, max_new_tokens=max_new_tokens, do_sample=False, num_beams=1)
     return [' '.join(t.split()) for t in processor.batch_decode(out[:, inp['input_ids'].shape[1]:], skip_special_tokens=True)]
 
-# %% ../nbs/16_describe.ipynb #a1493eb0
+# %% ../nbs/16_describe.ipynb #5a9de2e2
 def part_file(out:Path, state) -> Path:
     "The part file of process `state.process_index` of `state.num_processes` for the final file `out`"
     return out.with_name(f'.{out.name}.part{state.process_index}-of-{state.num_processes}')
@@ -124,7 +124,7 @@ def append_lines(path:Path, # the part file
         f.write(''.join(json.dumps({'file_name': n, 'text': t}) + '\n' for n, t in rows))
         f.flush(); os.fsync(f.fileno())
 
-# %% ../nbs/16_describe.ipynb #0070f701
+# %% ../nbs/16_describe.ipynb #48f38ce0
 def complete_lines(path:Path) -> dict:
     "`{file_name: text}` of the complete lines of a part file (a torn last line, without its newline, is left out)"
     text = path.read_text() if path.exists() else ''
@@ -143,7 +143,7 @@ def described(out:Path) -> dict:
     for p in sorted(out.parent.glob(f'.{out.name}.part*')): have |= complete_lines(p)
     return have
 
-# %% ../nbs/16_describe.ipynb #27d28789
+# %% ../nbs/16_describe.ipynb #6310f050
 def training_images(root, # dataset root: `<root>/train/<class_id>/<image>` (or the class folders alone)
                     info:DatasetInfo, # the dataset's classes
                    ) -> tuple:
@@ -158,7 +158,7 @@ def open_image(path) -> Image.Image:
     except (OSError, ValueError, SyntaxError) as e:
         raise ValueError(f"cannot read image {path}: {e}; replace or remove it and run again (finished batches are kept)") from e
 
-# %% ../nbs/16_describe.ipynb #3bed50ea
+# %% ../nbs/16_describe.ipynb #6efeb19f
 def describe_share(model, processor, # e.g. from `load_llava`
                    paths:list, names:list, prompts:list, # the images of this process still to describe
                    part:Path, # this process's part file
@@ -175,7 +175,7 @@ def describe_share(model, processor, # e.g. from `load_llava`
             append_lines(part, [(names[i], t) for i, t in zip(b, texts)]); bar.update(len(b))
     return sum(map(len, batches))
 
-# %% ../nbs/16_describe.ipynb #d8811241
+# %% ../nbs/16_describe.ipynb #6dd79c56
 def merge_parts(out:Path, # the final file
                 names:list, # every file name, in the order to write
                ) -> bool:
@@ -189,7 +189,7 @@ def merge_parts(out:Path, # the final file
     for p in parts: p.unlink()
     return True
 
-# %% ../nbs/16_describe.ipynb #892a0855
+# %% ../nbs/16_describe.ipynb #9863823d
 def describe_folder(root, # dataset root: `<root>/train/<class_id>/<image>`
                     model, processor, # e.g. from `load_llava`
                     info:DatasetInfo|None=None, # classes and their names (default: `image_folder_dataset(root)`)
@@ -214,7 +214,7 @@ def describe_folder(root, # dataset root: `<root>/train/<class_id>/<image>`
     state.wait_for_everyone()
     return out if state.is_main_process and merge_parts(out, names) else None
 
-# %% ../nbs/16_describe.ipynb #2d45921c
+# %% ../nbs/16_describe.ipynb #1c5116af
 def token_counts(tokenizer, # an open_clip tokenizer (e.g. `open_clip.get_tokenizer('ViT-L-14')`) or a transformers one
                  texts:list, # the descriptions
                 ) -> list:
@@ -229,7 +229,7 @@ def count_truncated(tokenizer, # see `token_counts`
     "How many of `texts` are longer than the text encoder's context"
     return sum(n > context_length for n in token_counts(tokenizer, texts))
 
-# %% ../nbs/16_describe.ipynb #cbf48fbe
+# %% ../nbs/16_describe.ipynb #41917f1d
 def build_parser() -> argparse.ArgumentParser:
     "The `uvlp-describe` argument parser"
     p = argparse.ArgumentParser(prog='uvlp-describe', description='Describe every training image with LLaVA into metadata.jsonl (resumable).')
@@ -246,7 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--log-level', default='INFO', help='logging level (default: INFO)')
     return p
 
-# %% ../nbs/16_describe.ipynb #0b7e3adc
+# %% ../nbs/16_describe.ipynb #8f0dfe6c
 def main(argv=None): # command-line arguments (default: `sys.argv[1:]`)
     "The `uvlp-describe` command: check the data, load the model, describe (or continue), report CLIP truncation"
     p = build_parser(); a = p.parse_args(argv)
@@ -264,5 +264,5 @@ def main(argv=None): # command-line arguments (default: `sys.argv[1:]`)
     logger.info(f"wrote {out}: {len(texts)} descriptions, {count_truncated(open_clip.get_tokenizer('ViT-L-14'), texts)} "
                 "of them longer than CLIP's 77 tokens (cut or chunked when embedded)")
 
-# %% ../nbs/16_describe.ipynb #a70a5c08
+# %% ../nbs/16_describe.ipynb #c7b938fa
 if __name__ == '__main__' and '__file__' in globals(): main()
