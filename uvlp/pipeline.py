@@ -11,9 +11,10 @@ __all__ = ['logger', 'METHODS', 'GENERATIVE', 'SYNTHESIS', 'RUN_ONLY', 'FUSION_A
            'my_share', 'Timer', 'Models', 'save_features', 'load_features', 'RunContext', 'open_run', 'train_list',
            'extract_class', 'write_text_prototypes', 'features_stage', 'write_global_alpha', 'base_alpha', 'uvlp_rule',
            'vlcp_rule', 'd4m_rule', 'real_rule', 'prototypes_class', 'prototypes_done', 'prototypes_stage',
-           'n_prototypes', 'images_done', 'decode_latents', 'best_member', 'real_images', 'write_images',
+           'n_prototypes', 'images_done', 'synthesized', 'decode_latents', 'best_member', 'real_images', 'write_images',
            'synthesis_stage', 'eval_sets', 'eval_units', 'write_random', 'evaluate_unit', 'write_eval',
-           'evaluate_stage', 'run_stages', 'distill', 'field_help', 'build_parser', 'parse_config', 'main']
+           'evaluation_done', 'evaluate_stage', 'run_stages', 'distill', 'field_help', 'build_parser', 'parse_config',
+           'main']
 
 # %% ../nbs/13_pipeline.ipynb #2e4f6e14
 import argparse, contextlib, functools, hashlib, json, logging, math, os, platform, re, shutil, tempfile, time, types, typing
@@ -272,7 +273,7 @@ def validate(cfg:DistillConfig) -> DistillConfig:
 # %% ../nbs/13_pipeline.ipynb #6145a315
 class RunDir:
     "Every path of a run directory"
-    OUTPUTS = ('manifest.json', 'data', 'features', 'prototypes', 'distilled', 'baselines', 'eval')
+    OUTPUTS = ('manifest.json', 'data', 'features', 'prototypes', 'distilled', 'baselines', 'eval', '.stamps')
     def __init__(self, root): self.root = Path(root)
     def __repr__(self): return f'RunDir({str(self.root)!r})'
     @property
@@ -291,6 +292,15 @@ class RunDir:
     def set_dir(self, name:str): return self.root/'distilled' if name == 'distilled' else self.root/'baselines'/name
     def image(self, cid, k, name:str='distilled'): return self.set_dir(name)/cid/f'{k}.png'
     def eval_part(self, name:str, net:str): return self.eval/'parts'/f'{name}-{net}.json'
+    def sidecar(self, p): return self.root/'.stamps'/f'{Path(p).relative_to(self.root)}.sha256'
+    def stamp(self, *paths):
+        "Record the digest of each finished output in `.stamps/` (kept out of the folders the run hands on)"
+        from uvlp.utils import stamp
+        for p in paths: stamp(p, self.sidecar(p))
+    def done(self, *paths) -> bool:
+        "Are these outputs written and intact (their stamps match)? A damaged one is named in a warning"
+        from uvlp.utils import verified
+        return all(verified(p, self.sidecar(p)) for p in paths)
 
 # %% ../nbs/13_pipeline.ipynb #6d54c2ee
 def weights_key(cfg:DistillConfig) -> dict:
@@ -515,26 +525,23 @@ def train_list(ctx:RunContext) -> tuple:
 def extract_class(ctx:RunContext, data:tuple, ci:int):
     "Embed and encode the training images of class `ci` (`02_features`); save and stamp `features/<class_id>.safetensors`"
     from uvlp.features import extract_features
-    from uvlp.utils import stamp
     m, c = ctx.models, ctx.cfg
     f = extract_features(m.clip, *data, ctx.info, m.vae, c.feature_cache, m.vae.config.sample_size, c.seed,
                          batch_size=c.feature_batch, classes=[ci], progress=False)[0]
     save_features(f, ctx.run.features(ctx.info.class_ids[ci]), ctx.root)
-    stamp(ctx.run.features(ctx.info.class_ids[ci]))
+    ctx.run.stamp(ctx.run.features(ctx.info.class_ids[ci]))
 
 def write_text_prototypes(ctx:RunContext):
     "Save and stamp the `[C, D]` class text prototypes (main process, once per run)"
     from uvlp.features import class_text_prototypes
-    from uvlp.utils import stamp, verified
-    if verified(ctx.run.text_prototypes): return
+    if ctx.run.done(ctx.run.text_prototypes): return
     taus = class_text_prototypes(ctx.models.clip, ctx.info.class_names).contiguous().cpu()
     with atomic_write(ctx.run.text_prototypes, 'wb') as fh: fh.write(save_bytes({'tau': taus}))
-    stamp(ctx.run.text_prototypes)
+    ctx.run.stamp(ctx.run.text_prototypes)
 
 def features_stage(ctx:RunContext, progress:bool=True):
     "Features of this process's classes whose record is missing or fails verification; then the class text prototypes"
-    from uvlp.utils import verified
-    todo = [c for c in ctx.mine(range(ctx.info.n_classes)) if not verified(ctx.run.features(ctx.info.class_ids[c]))]
+    todo = [c for c in ctx.mine(range(ctx.info.n_classes)) if not ctx.run.done(ctx.run.features(ctx.info.class_ids[c]))]
     data = train_list(ctx) if todo else None
     for c in tqdm(todo, desc='features', disable=not progress): extract_class(ctx, data, c)
     if ctx.state.is_main_process: write_text_prototypes(ctx)
@@ -543,14 +550,13 @@ def features_stage(ctx:RunContext, progress:bool=True):
 def write_global_alpha(ctx:RunContext) -> dict:
     "The global Fisher α over all classes (main process, once per run)"
     from uvlp.alpha import fisher_alpha
-    from uvlp.utils import stamp, verified
     p = ctx.run.global_alpha
-    if verified(p): return load_json(p)
+    if ctx.run.done(p): return load_json(p)
     fs = [ctx.features(c) for c in range(ctx.info.n_classes)]
     labels = torch.cat([torch.full((len(f),), i) for i, f in enumerate(fs)])
     res = fisher_alpha(torch.cat([f.image_emb for f in fs]), torch.cat([f.text_emb for f in fs]), labels,
                        load_file(ctx.run.text_prototypes)['tau'], device=ctx.device)
-    save_json(asdict(res), p); stamp(p)
+    save_json(asdict(res), p); ctx.run.stamp(p)
     return asdict(res)
 
 def base_alpha(ctx:RunContext) -> float:
@@ -601,15 +607,13 @@ PROTOTYPE_RULES = dict(uvlp=uvlp_rule, vlcp=vlcp_rule, d4m=d4m_rule, random=real
 def prototypes_class(ctx:RunContext, ci:int):
     "Find the prototypes of class `ci` by the run's method and save them (latents, then the record), each stamped"
     from uvlp.jvlc import save_prototypes
-    from uvlp.utils import stamp
     cid = ctx.info.class_ids[ci]
     save_prototypes(PROTOTYPE_RULES[ctx.cfg.method](ctx, ctx.features(ci), ci), ctx.run.prototypes(cid))
-    stamp(ctx.run.latents(cid)); stamp(ctx.run.prototypes(cid))
+    ctx.run.stamp(ctx.run.latents(cid), ctx.run.prototypes(cid))
 
 def prototypes_done(ctx:RunContext, cid:str) -> bool:
     "Are the prototypes of class `cid` written and intact?"
-    from uvlp.utils import verified
-    return verified(ctx.run.latents(cid)) and verified(ctx.run.prototypes(cid))
+    return ctx.run.done(ctx.run.latents(cid), ctx.run.prototypes(cid))
 
 def prototypes_stage(ctx:RunContext, progress:bool=True):
     "The prototypes of this process's classes whose records are missing or fail verification"
@@ -621,8 +625,11 @@ def n_prototypes(run:RunDir, cid:str) -> int: return len(load_json(run.prototype
 
 def images_done(run:RunDir, cid:str, n:int, name:str='distilled') -> bool:
     "Are the `n` images of class `cid` of set `name` written and intact?"
-    from uvlp.utils import verified
-    return all(verified(run.image(cid, k, name)) for k in range(n))
+    return all(run.done(run.image(cid, k, name)) for k in range(n))
+
+def synthesized(run:RunDir, cid:str) -> bool:
+    "Is class `cid` finished: its prototype record and every one of its images written and intact?"
+    return run.done(run.prototypes(cid)) and images_done(run, cid, n_prototypes(run, cid))
 
 @torch.no_grad()
 def decode_latents(vae, # a diffusers `AutoencoderKL`
@@ -648,7 +655,6 @@ def real_images(ctx:RunContext, res, ci:int) -> list:
 def write_images(ctx:RunContext, res, ci:int, mode:str, name:str='distilled'):
     "Write and stamp `<set>/<class_id>/<k>.png` for every prototype of `res` by synthesis stage `mode`"
     from uvlp.synthesis import save_png, synthesize
-    from uvlp.utils import stamp
     s, cid = synth_config(ctx.cfg), ctx.info.class_ids[ci]
     paths = [ctx.run.image(cid, k, name) for k in range(len(res))]
     if mode == 'sdedit':
@@ -657,15 +663,14 @@ def write_images(ctx:RunContext, res, ci:int, mode:str, name:str='distilled'):
     else:
         imgs = decode_latents(ctx.models.vae, res.latents) if mode == 'decode' else real_images(ctx, res, ci)
         for im, p in zip(imgs, paths): save_png(im, p, s.size)
-    for p in paths: stamp(p)
+    ctx.run.stamp(*paths)
 
 def synthesis_stage(ctx:RunContext, progress:bool=True):
     "The images of this process's classes that are missing or fail verification"
     from uvlp.jvlc import load_prototypes
     for c in tqdm(ctx.mine(range(ctx.info.n_classes)), desc='synthesis', disable=not progress):
         cid = ctx.info.class_ids[c]
-        if not images_done(ctx.run, cid, n_prototypes(ctx.run, cid)):
-            write_images(ctx, load_prototypes(ctx.run.prototypes(cid)), c, synthesis_mode(ctx.cfg))
+        if not synthesized(ctx.run, cid): write_images(ctx, load_prototypes(ctx.run.prototypes(cid)), c, synthesis_mode(ctx.cfg))
 
 # %% ../nbs/13_pipeline.ipynb #549cb18d
 SET_NAMES = dict(uvlp='UVLP', vlcp='VLCP', d4m='D4M', random='Random', kcenter='K-Center', herding='Herding', full='Full')
@@ -683,11 +688,10 @@ def write_random(ctx:RunContext, ci:int):
 def evaluate_unit(ctx:RunContext, unit:tuple, progress:bool=False):
     "Train network `unit[1]` on training set `unit[0]` (`eval_repeats` times); save and stamp its record"
     from uvlp.evaluate import evaluate_folder
-    from uvlp.utils import stamp
     (s, net), c = unit, ctx.cfg
     rec = evaluate_folder(ctx.run.set_dir(eval_sets(c)[s]), ctx.root, ctx.info, nets=(net,), repeats=c.eval_repeats, seed=c.seed,
                           epochs=c.eval_epochs, device=ctx.device, progress=progress, exclude=ctx.skipped)
-    save_json(rec, ctx.run.eval_part(s, net)); stamp(ctx.run.eval_part(s, net))
+    save_json(rec, ctx.run.eval_part(s, net)); ctx.run.stamp(ctx.run.eval_part(s, net))
 
 def write_eval(ctx:RunContext) -> dict:
     "Merge the saved units into `eval/metrics.json`, `table.md` and `curves.png`"
@@ -700,32 +704,34 @@ def write_eval(ctx:RunContext) -> dict:
     with atomic_write(run.eval/'table.md') as f: f.write(results_table(recs) + note + '\n')
     save_curves(recs[SET_NAMES[c.method]], run.eval/'curves.png', f"{c.dataset}, IPC {c.ipc}: trained on the distilled set ({c.method})")
     m = dict(dataset=c.dataset, ipc=c.ipc, seed=c.seed, method=c.method, official=official, records=recs)
-    save_json(m, run.eval/'metrics.json')
+    save_json(m, run.eval/'metrics.json'); run.stamp(run.eval/'metrics.json')
     return m
+
+def evaluation_done(ctx:RunContext) -> bool:
+    "Are the merged metrics and every unit's record written and intact?"
+    return ctx.run.done(ctx.run.eval/'metrics.json', *[ctx.run.eval_part(*u) for u in eval_units(ctx.cfg)])
 
 def evaluate_stage(ctx:RunContext, progress:bool=True):
     "Write the random real images, train this process's (set, network) units, merge (main process)"
-    from uvlp.utils import verified
     with Timer('evaluation', ctx.run, ctx.state):
         if 'Random' in eval_sets(ctx.cfg):
             for c in ctx.mine(range(ctx.info.n_classes)):
                 if not images_done(ctx.run, ctx.info.class_ids[c], ctx.cfg.ipc, 'random'): write_random(ctx, c)
         ctx.state.wait_for_everyone()
         for u in tqdm(ctx.mine(eval_units(ctx.cfg)), desc='evaluation', disable=not progress):
-            if not verified(ctx.run.eval_part(*u)): evaluate_unit(ctx, u, progress)
+            if not ctx.run.done(ctx.run.eval_part(*u)): evaluate_unit(ctx, u, progress)
     if ctx.state.is_main_process: write_eval(ctx)
 
 # %% ../nbs/13_pipeline.ipynb #1a25d835
 def run_stages(ctx:RunContext, progress:bool=True):
     "Every stage of a run that is not done yet: features → (global α) → prototypes → synthesis → evaluation"
-    from uvlp.utils import verified
     with Timer('features', ctx.run, ctx.state): features_stage(ctx, progress)
     if ctx.cfg.global_alpha:
         with Timer('global_alpha', ctx.run, ctx.state):
             if ctx.state.is_main_process: write_global_alpha(ctx)
     with Timer('prototypes', ctx.run, ctx.state): prototypes_stage(ctx, progress)
     with Timer('synthesis', ctx.run, ctx.state): synthesis_stage(ctx, progress)
-    if ctx.cfg.evaluate and not (ctx.run.eval/'metrics.json').exists(): evaluate_stage(ctx, progress)
+    if ctx.cfg.evaluate and not evaluation_done(ctx): evaluate_stage(ctx, progress)
 
 def distill(cfg:DistillConfig, # the settings
             overwrite:bool=False, # replace a run with other settings in `cfg.out_dir`

@@ -83,20 +83,23 @@ def file_digest(path, # a file
     return _hash_file(hashlib.sha256(), path).hexdigest()
 
 # %% ../nbs/00a_utils.ipynb #8b05edec
-def _stamp_path(path) -> Path: return Path(f'{path}.sha256')
+def _stamp_path(path, sidecar) -> Path: return Path(sidecar) if sidecar is not None else Path(f'{path}.sha256')
 
 def stamp(path, # a complete file
+          sidecar=None, # where its stamp goes (default: `<path>.sha256`)
          ) -> Path:
-    "Record `file_digest(path)` in the sidecar `<path>.sha256` (atomically); returns the sidecar"
-    with atomic_write(_stamp_path(path)) as f: f.write(file_digest(path) + '\n')
-    return _stamp_path(path)
+    "Record `file_digest(path)` in the sidecar (atomically); returns the sidecar"
+    s = _stamp_path(path, sidecar)
+    with atomic_write(s) as f: f.write(file_digest(path) + '\n')
+    return s
 
 def verified(path, # a file that should carry a stamp
+             sidecar=None, # where its stamp is (default: `<path>.sha256`)
             ) -> bool:
     "True iff `path` and its stamp exist and the bytes match the stamp; False (with a warning if the file exists) otherwise"
     path = Path(path)
     if not path.is_file(): return False
-    s = _stamp_path(path)
+    s = _stamp_path(path, sidecar)
     try: ok, why = s.read_text().strip() == file_digest(path), 'its content does not match its stamp'
     except FileNotFoundError: ok, why = False, f'it has no stamp {s.name} (written after the file is complete)'
     except (OSError, UnicodeDecodeError) as e: ok, why = False, f'its stamp {s.name} cannot be read ({e})'
