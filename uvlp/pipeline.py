@@ -4,17 +4,17 @@
 
 # %% auto #0
 __all__ = ['logger', 'METHODS', 'GENERATIVE', 'SYNTHESIS', 'RUN_ONLY', 'FUSION_ABLATIONS', 'PROTOTYPE_RULES', 'SET_NAMES',
-           'DistillConfig', 'settings_digest', 'synthesis_mode', 'method_value', 'synth_config', 'check_types',
-           'check_values', 'check_combination', 'unreadable', 'check_data', 'check_out_dir', 'check_models',
-           'check_device', 'validate', 'RunDir', 'weights_key', 'descriptions_file', 'data_key', 'config_key',
-           'versions', 'check_run', 'seed_rules', 'start_run', 'record_seconds', 'process_state', 'run_device',
-           'my_share', 'Timer', 'Models', 'save_features', 'load_features', 'RunContext', 'open_run', 'train_list',
-           'extract_class', 'write_text_prototypes', 'features_stage', 'write_global_alpha', 'base_alpha', 'uvlp_rule',
-           'vlcp_rule', 'd4m_rule', 'real_rule', 'prototypes_class', 'prototypes_done', 'prototypes_stage',
-           'n_prototypes', 'images_done', 'synthesized', 'decode_latents', 'best_member', 'real_images', 'write_images',
-           'synthesis_stage', 'eval_sets', 'eval_units', 'write_random', 'evaluate_unit', 'write_eval',
-           'evaluation_done', 'evaluate_stage', 'run_stages', 'distill', 'field_help', 'build_parser', 'parse_config',
-           'main']
+           'NOTEBOOK_DISPLAY', 'IPYTHON_NAMES', 'DistillConfig', 'settings_digest', 'synthesis_mode', 'method_value',
+           'synth_config', 'check_types', 'check_values', 'check_combination', 'unreadable', 'check_data',
+           'check_out_dir', 'check_models', 'check_device', 'validate', 'RunDir', 'weights_key', 'descriptions_file',
+           'data_key', 'config_key', 'versions', 'check_run', 'seed_rules', 'start_run', 'record_seconds',
+           'process_state', 'run_device', 'my_share', 'Timer', 'Models', 'save_features', 'load_features', 'RunContext',
+           'open_run', 'train_list', 'extract_class', 'write_text_prototypes', 'features_stage', 'write_global_alpha',
+           'base_alpha', 'uvlp_rule', 'vlcp_rule', 'd4m_rule', 'real_rule', 'prototypes_class', 'prototypes_done',
+           'prototypes_stage', 'n_prototypes', 'images_done', 'synthesized', 'decode_latents', 'best_member',
+           'real_images', 'write_images', 'synthesis_stage', 'eval_sets', 'eval_units', 'write_random', 'evaluate_unit',
+           'write_eval', 'evaluation_done', 'evaluate_stage', 'run_stages', 'distill', 'field_help', 'build_parser',
+           'parse_config', 'main', 'config_from_parameters', 'notebook_parameters', 'parameters_source']
 
 # %% ../nbs/13_pipeline.ipynb #2e4f6e14
 import argparse, contextlib, functools, hashlib, json, logging, math, os, platform, re, shutil, tempfile, time, types, typing
@@ -795,3 +795,38 @@ def main(argv=None): # command-line arguments (default: `sys.argv[1:]`)
 
 # %% ../nbs/13_pipeline.ipynb #2fe81b34
 if __name__ == '__main__' and '__file__' in globals(): main()
+
+# %% ../nbs/13_pipeline.ipynb #7a21289c
+NOTEBOOK_DISPLAY = ('threads', 'overwrite', 'show_class')   # run_distill's own settings: how it runs and shows a run, not what it computes
+IPYTHON_NAMES = ('In', 'Out', 'get_ipython', 'exit', 'quit')
+
+def config_from_parameters(namespace:dict, # the notebook's `globals()`, read right after its parameters (and papermill's) cells
+                           display=NOTEBOOK_DISPLAY, # names the notebook reads itself, not settings of the run
+                          ) -> DistillConfig:
+    "The `DistillConfig` of a papermill notebook's parameters; raises on a name that is neither a field nor in `display`"
+    names, code = [f.name for f in fields(DistillConfig)], (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type)
+    given = [k for k, v in namespace.items() if not k.startswith('_') and k not in IPYTHON_NAMES and not isinstance(v, code)]
+    unknown = [k for k in given if k not in names and k not in display]
+    if unknown: raise ValueError(f"unknown parameter(s) {unknown}: check the spelling of papermill's -p / -y; the valid names are the "
+                                 f"settings of DistillConfig ({', '.join(names)}) and the notebook's own ({', '.join(display)})")
+    return DistillConfig(**{k: namespace[k] for k in names if k in namespace})
+
+# %% ../nbs/13_pipeline.ipynb #995e3557
+def notebook_parameters(path, # a notebook with one cell tagged `parameters`
+                       ) -> dict:
+    "The `name = literal` assignments of the notebook's `parameters` cell, as papermill reads them"
+    import ast, nbformat
+    cells = [c for c in nbformat.read(path, as_version=4).cells if 'parameters' in c.metadata.get('tags', [])]
+    if len(cells) != 1: raise ValueError(f"{path}: {len(cells)} cells are tagged 'parameters'; papermill needs exactly one")
+    return {t.id: ast.literal_eval(s.value) for s in ast.parse(cells[0].source).body for t in s.targets}
+
+# %% ../nbs/13_pipeline.ipynb #29e4a176
+def parameters_source(values:dict|None=None, # field → the notebook's value where it is not the default
+                     ) -> str:
+    "One `name = value  # help` line per `DistillConfig` field: the settings part of a papermill parameters cell"
+    values, helps, fs = values or {}, field_help(), fields(DistillConfig)
+    left = {f.name: f"{f.name} = {values.get(f.name, f.default)!r}" for f in fs}
+    note = lambda f: f" (DistillConfig: {f.default!r})" if values.get(f.name, f.default) != f.default else ''
+    text = lambda f: helps.get(f.name, '').replace(' = ', ' is ')   # papermill's introspection skips a line with a second '='
+    w = max(map(len, left.values()))
+    return '\n'.join(f"{left[f.name]:<{w}}  # {text(f)}{note(f)}" for f in fs)
