@@ -7,10 +7,10 @@ __all__ = ['logger', 'METHODS', 'GENERATIVE', 'SYNTHESIS', 'RUN_ONLY', 'FUSION_A
            'DistillConfig', 'settings_digest', 'synthesis_mode', 'method_value', 'synth_config', 'check_types',
            'check_values', 'check_combination', 'unreadable', 'check_data', 'check_out_dir', 'check_models',
            'check_device', 'validate', 'RunDir', 'weights_key', 'descriptions_file', 'data_key', 'config_key',
-           'versions', 'check_run', 'seed_rules', 'start_run', 'record_seconds', 'process_state', 'run_device',
-           'my_share', 'Timer', 'Models', 'save_features', 'load_features', 'RunContext', 'open_run', 'train_list',
-           'extract_class', 'write_text_prototypes', 'features_stage', 'write_global_alpha', 'base_alpha', 'uvlp_rule',
-           'vlcp_rule', 'd4m_rule', 'real_rule', 'prototypes_class', 'prototypes_done', 'prototypes_stage',
+           'versions', 'check_run', 'seed_rules', 'data_source', 'start_run', 'record_seconds', 'process_state',
+           'run_device', 'my_share', 'Timer', 'Models', 'save_features', 'load_features', 'RunContext', 'open_run',
+           'train_list', 'extract_class', 'write_text_prototypes', 'features_stage', 'write_global_alpha', 'base_alpha',
+           'uvlp_rule', 'vlcp_rule', 'd4m_rule', 'real_rule', 'prototypes_class', 'prototypes_done', 'prototypes_stage',
            'n_prototypes', 'images_done', 'synthesized', 'decode_latents', 'best_member', 'real_images', 'write_images',
            'synthesis_stage', 'eval_sets', 'eval_units', 'write_random', 'evaluate_unit', 'write_eval',
            'evaluation_done', 'evaluate_stage', 'run_stages', 'distill', 'field_help', 'build_parser', 'parse_config',
@@ -376,6 +376,11 @@ def seed_rules(cfg:DistillConfig) -> dict:
                 kmeans="(seed, '<method>', class_id)", synthesis="(seed, 'synthesis', class_index, cluster_index)",
                 real_selection="(seed, '<random|kcenter|herding>', class_id)", evaluation='seed, set before each network')
 
+def data_source(cfg:DistillConfig) -> dict|None:
+    "Where the data came from: `uvlp-prepare`'s `source.json` of the data root (`15_prepare`), the embedded digits, or None"
+    from uvlp.prepare import read_source
+    return dict(kind='embedded digits (scikit-learn)') if cfg.data_root is None else read_source(cfg.data_root)
+
 def start_run(cfg:DistillConfig, mode:str, world_size:int=1, device:str='cpu', key:dict|None=None, **record) -> RunDir:
     "Clear (mode 'replace'), create (no manifest yet) and stamp a run directory with this invocation (and `record`'s entries)"
     run = RunDir(cfg.out_dir)
@@ -385,7 +390,8 @@ def start_run(cfg:DistillConfig, mode:str, world_size:int=1, device:str='cpu', k
             shutil.rmtree(q) if q.is_dir() else q.unlink(missing_ok=True)
         logger.warning(f"replaced the earlier run in {run.root}")
     m = load_json(run.manifest) if run.manifest.exists() else dict(config=asdict(cfg), key=key or config_key(cfg), versions=versions(),
-                                                                     seeds=seed_rules(cfg), synthesis=asdict(synth_config(cfg)), invocations=[])
+                                                                     seeds=seed_rules(cfg), synthesis=asdict(synth_config(cfg)),
+                                                                     source=data_source(cfg), invocations=[])
     if m['versions'] != versions(): logger.warning(f"resuming {run.root} with other library versions than it started with")
     m['invocations'].append(dict(started=datetime.now(timezone.utc).isoformat(timespec='seconds'), mode=mode, world_size=world_size,
                                  device=str(device), threads=torch.get_num_threads(), host=platform.node(), seconds={}, **record))
