@@ -573,10 +573,11 @@ def base_alpha(ctx:RunContext) -> float:
 # %% ../nbs/13_pipeline.ipynb #9b9b0afe
 def uvlp_rule(ctx:RunContext, f, ci:int):
     "UVLP's prototypes of class `ci` (`08_jvlc.jvlc_class`), with the fusion ablations of the settings"
+    from uvlp.features import tau_negatives
     from uvlp.jvlc import jvlc_class
     c, taus = ctx.cfg, load_file(ctx.run.text_prototypes)['tau']
     fixed = c.alpha is not None
-    return jvlc_class(f.image_emb, f.text_emb, f.latents, taus[ci], torch.cat([taus[:ci], taus[ci + 1:]]), f.texts, c.ipc, f.class_id,
+    return jvlc_class(f.image_emb, f.text_emb, f.latents, taus[ci], tau_negatives(taus, ci), f.texts, c.ipc, f.class_id,
                       alpha0=base_alpha(ctx), radius=c.alpha_radius, seed=c.seed, n_neighbors=c.lof_neighbors,
                       contamination=c.contamination, n_init=c.n_init, max_iter=c.max_iter, init=c.kmeans_init, hubness=c.hubness,
                       hub_k=c.hub_k, top_k=c.k_visual, lam=c.lam, m_div=c.m_div, class_search=c.class_search and not fixed,
