@@ -35,7 +35,8 @@ class Section:
         for _ in range(reps): fn()
         self.sync(); dt = (time.perf_counter() - t) / reps
         self.max = max(self.max, self.peak())
-        print(f"{name:58s} {n_items / dt:10.2f} {unit:10s} ({dt:7.3f} s/call)  peak {self.peak():6.2f} GiB", flush=True)
+        mem = 'peak GPU' if self.dev.type == 'cuda' else 'RSS'
+        print(f"{name:66s} {n_items / dt:10.2f} {unit:9s} ({dt:7.3f} s/call)  {mem} {self.peak():6.2f} GiB", flush=True)
         return n_items / dt
 
 

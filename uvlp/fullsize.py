@@ -6,7 +6,7 @@
 __all__ = ['logger', 'SD15_UNET', 'SD15_VAE', 'SD15_TEXT', 'SD15_SCHEDULER', 'SD15_SMALL', 'clip_tokenizer', 'sd15_components',
            'write_sd15', 'write_demo_folder']
 
-# %% ../nbs/10a_fullsize.ipynb #4088b4ea
+# %% ../nbs/10a_fullsize.ipynb #74474f76
 import logging
 from pathlib import Path
 import open_clip, torch
@@ -19,10 +19,10 @@ from .finetune import save_pipeline
 from .synthesis import save_png
 from .utils import derive_seed
 
-# %% ../nbs/10a_fullsize.ipynb #6aea60d0
+# %% ../nbs/10a_fullsize.ipynb #246da7f1
 logger = logging.getLogger(__name__)
 
-# %% ../nbs/10a_fullsize.ipynb #ac673bdb
+# %% ../nbs/10a_fullsize.ipynb #4301651b
 SD15_UNET = dict(sample_size=64, in_channels=4, out_channels=4, layers_per_block=2, block_out_channels=(320, 640, 1280, 1280),
                  down_block_types=('CrossAttnDownBlock2D',) * 3 + ('DownBlock2D',), up_block_types=('UpBlock2D',) + ('CrossAttnUpBlock2D',) * 3,
                  cross_attention_dim=768, attention_head_dim=8, norm_num_groups=32, norm_eps=1e-5, act_fn='silu',
@@ -36,7 +36,7 @@ SD15_TEXT = dict(vocab_size=49408, hidden_size=768, intermediate_size=3072, num_
 SD15_SCHEDULER = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule='scaled_linear',
                       set_alpha_to_one=False, skip_prk_steps=True, steps_offset=1, clip_sample=False, prediction_type='epsilon')
 
-# %% ../nbs/10a_fullsize.ipynb #4eef1cd5
+# %% ../nbs/10a_fullsize.ipynb #c060faeb
 SD15_SMALL = dict(
     unet=dict(SD15_UNET, sample_size=8, layers_per_block=1, block_out_channels=(32, 64), down_block_types=('CrossAttnDownBlock2D', 'DownBlock2D'),
               up_block_types=('UpBlock2D', 'CrossAttnUpBlock2D'), cross_attention_dim=32, norm_num_groups=16),
@@ -44,7 +44,7 @@ SD15_SMALL = dict(
              up_block_types=('UpDecoderBlock2D',) * 3, norm_num_groups=16),
     text=dict(SD15_TEXT, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, projection_dim=32))
 
-# %% ../nbs/10a_fullsize.ipynb #ea6d4375
+# %% ../nbs/10a_fullsize.ipynb #b706798d
 def clip_tokenizer(context_length:int=77, # padded / truncated length (CLIP's text context)
                   ) -> CLIPTokenizer:
     "transformers' `CLIPTokenizer` with CLIP's vocabulary and merges, read from open_clip's bundled BPE file"
@@ -54,7 +54,7 @@ def clip_tokenizer(context_length:int=77, # padded / truncated length (CLIP's te
     merges = [pair for pair, _ in sorted(oc.bpe_ranks.items(), key=lambda kv: kv[1])]
     return CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=context_length)
 
-# %% ../nbs/10a_fullsize.ipynb #ac7906c7
+# %% ../nbs/10a_fullsize.ipynb #d7a61c70
 def _seeded(build, seed:int):
     "`build()` with torch's generator seeded, restoring the global random state after"
     with torch.random.fork_rng(devices=[]):
@@ -71,7 +71,7 @@ def sd15_components(seed:int=0, # seeds every part's random weights
                 text_encoder=_seeded(lambda: CLIPTextModel(CLIPTextConfig(**text)), s('text_encoder')).eval(),
                 tokenizer=clip_tokenizer(text['max_position_embeddings']), scheduler=PNDMScheduler.from_config(SD15_SCHEDULER))
 
-# %% ../nbs/10a_fullsize.ipynb #deb62072
+# %% ../nbs/10a_fullsize.ipynb #d6ffb104
 def write_sd15(out_dir, # the pipeline folder to (re)write
                seed:int=0, # seeds the weights
                **configs, # `unet`, `vae`, `text` configs (default: SD 1.5's; e.g. `**SD15_SMALL`)
@@ -80,7 +80,7 @@ def write_sd15(out_dir, # the pipeline folder to (re)write
     c = sd15_components(seed, **configs)
     return save_pipeline(out_dir, c['unet'], c['vae'], c['scheduler'], c['text_encoder'], c['tokenizer'])
 
-# %% ../nbs/10a_fullsize.ipynb #d1aa7bf2
+# %% ../nbs/10a_fullsize.ipynb #6c15f889
 def write_demo_folder(root, # the folder to write (`train/`, `val/`, `classes.txt`)
                       classes=(0, 1), # digit classes
                       n_train:int=3, n_val:int=2, # images per class in each split
