@@ -36,7 +36,7 @@ class Section:
         self.sync(); dt = (time.perf_counter() - t) / reps
         self.max = max(self.max, self.peak())
         mem = 'peak GPU' if self.dev.type == 'cuda' else 'RSS'
-        print(f"{name:66s} {n_items / dt:10.2f} {unit:9s} ({dt:7.3f} s/call)  {mem} {self.peak():6.2f} GiB", flush=True)
+        print(f"{name:70s} {n_items / dt:10.2f} {unit:9s} ({dt:7.3f} s/call)  {mem} {self.peak():6.2f} GiB", flush=True)
         return n_items / dt
 
 
@@ -97,7 +97,7 @@ def main():
             g = torch.Generator(dev).manual_seed(0)
             S.rate(f"evaluation {name} at {side} px, batch {b}, {'bf16 autocast + channels_last' if fast else 'fp32'}",
                    lambda: train_step(net, opt, x, y, proto, g, amp=fast, channels_last=fast), 1, reps=2 if q else 20, unit='steps/s')
-    print(f"largest peak {'GPU memory (allocated)' if dev.type == 'cuda' else 'RSS'}: {S.max:.2f} GiB; total {time.time() - t00:.1f} s")
+    print(f"largest {'peak GPU memory (allocated)' if dev.type == 'cuda' else 'RSS'}: {S.max:.2f} GiB; total {time.time() - t00:.1f} s")
     if a.work is None: shutil.rmtree(work, ignore_errors=True)
 
 
