@@ -9,12 +9,12 @@ __all__ = ['logger', 'METHODS', 'GENERATIVE', 'SYNTHESIS', 'RUN_ONLY', 'FUSION_A
            'check_device', 'validate', 'RunDir', 'weights_key', 'descriptions_file', 'data_key', 'config_key',
            'versions', 'check_run', 'seed_rules', 'data_source', 'start_run', 'record_seconds', 'process_state',
            'run_device', 'my_share', 'Timer', 'Models', 'save_features', 'load_features', 'RunContext', 'open_run',
-           'train_list', 'extract_class', 'write_text_prototypes', 'features_stage', 'write_global_alpha', 'base_alpha',
-           'uvlp_rule', 'vlcp_rule', 'd4m_rule', 'real_rule', 'prototypes_class', 'prototypes_done', 'prototypes_stage',
-           'n_prototypes', 'images_done', 'synthesized', 'decode_latents', 'best_member', 'real_images', 'write_images',
-           'synthesis_stage', 'eval_sets', 'eval_units', 'write_random', 'evaluate_unit', 'write_eval',
-           'evaluation_done', 'evaluate_stage', 'run_stages', 'distill', 'field_help', 'build_parser', 'parse_config',
-           'main']
+           'train_list', 'extract_class', 'write_text_prototypes', 'record_texts', 'features_stage',
+           'write_global_alpha', 'base_alpha', 'uvlp_rule', 'vlcp_rule', 'd4m_rule', 'real_rule', 'prototypes_class',
+           'prototypes_done', 'prototypes_stage', 'n_prototypes', 'images_done', 'synthesized', 'decode_latents',
+           'best_member', 'real_images', 'write_images', 'synthesis_stage', 'eval_sets', 'eval_units', 'write_random',
+           'evaluate_unit', 'write_eval', 'evaluation_done', 'evaluate_stage', 'run_stages', 'distill', 'field_help',
+           'build_parser', 'parse_config', 'main']
 
 # %% ../nbs/13_pipeline.ipynb #2e4f6e14
 import argparse, contextlib, functools, hashlib, json, logging, math, os, platform, re, shutil, tempfile, time, types, typing
@@ -28,6 +28,7 @@ from tqdm import tqdm
 import uvlp
 from .utils import atomic_write, save_json, load_json, derive_seed, tree_digest
 from .hubness import top_k_visual
+from .features import TEXT_POLICIES
 from .jvlc import HUBNESS
 
 # %% ../nbs/13_pipeline.ipynb #1423b213
@@ -46,12 +47,13 @@ class DistillConfig:
     descriptions:str|None=None # JSON-lines file of per-image descriptions (None: the dataset's own)
     max_missing:float=0.05 # refuse to run when a larger fraction of training images has no description
     max_duplicates:int=0 # refuse to run when more description lines repeat a file name (or match one image twice)
+    text_policy:str='truncate' # descriptions past CLIP's context (77 tokens): 'truncate' (the original's) or 'chunks' (mean of chunk embeddings)
     on_error:str='fail' # an unreadable image: 'fail' (stop before any stage) or 'skip' (leave it out, listed in the manifest)
     ipc:int=10 # images per class
     seed:int=0 # run seed; every unit of work derives its own seed from it
     method:str='uvlp' # prototype rule: 'uvlp', 'vlcp', 'd4m'; real-image selections 'random', 'kcenter', 'herding'; 'full' (all)
     clip_model:str='tiny' # open_clip architecture, e.g. ViT-L-14 ('tiny': the shipped tiny CLIP)
-    clip_pretrained:str='openai' # open_clip pretrained tag or weights file (ignored for 'tiny')
+    clip_pretrained:str='openai' # open_clip pretrained tag or weights file ('': random weights, seeded; ignored for 'tiny')
     sd:str='tiny' # diffusers SD 1.5 folder, normally fine-tuned ('tiny': the shipped tiny stack)
     feature_batch:int=32 # images per batch when embedding and encoding
     feature_cache:str|None=None # a feature cache folder shared between runs (None: none)
@@ -152,6 +154,7 @@ def _rules(c:DistillConfig):
     opt = lambda v, ok: v is None or ok(v)
     return [('ipc', c.ipc >= 1, 'at least 1'), ('seed', c.seed >= 0, '≥ 0'), ('max_missing', 0 <= c.max_missing <= 1, 'in [0, 1]'),
             ('max_duplicates', c.max_duplicates >= 0, '≥ 0'),
+            ('text_policy', c.text_policy in TEXT_POLICIES, f'one of {TEXT_POLICIES}'),
             ('on_error', c.on_error in ('fail', 'skip'), "'fail' or 'skip'"), ('method', c.method in METHODS, f'one of {METHODS}'),
             ('alpha0', 0 <= c.alpha0 <= 1, 'in [0, 1]'), ('alpha_radius', 0 < c.alpha_radius <= 1, 'in (0, 1]'),
             ('alpha', opt(c.alpha, lambda v: 0 <= v <= 1), 'None or in [0, 1]'),
@@ -533,7 +536,7 @@ def extract_class(ctx:RunContext, data:tuple, ci:int):
     from uvlp.features import extract_features
     m, c = ctx.models, ctx.cfg
     f = extract_features(m.clip, *data, ctx.info, m.vae, c.feature_cache, m.vae.config.sample_size, c.seed,
-                         batch_size=c.feature_batch, classes=[ci], progress=False)[0]
+                         batch_size=c.feature_batch, classes=[ci], progress=False, text_policy=c.text_policy)[0]
     save_features(f, ctx.run.features(ctx.info.class_ids[ci]), ctx.root)
     ctx.run.stamp(ctx.run.features(ctx.info.class_ids[ci]))
 
@@ -545,10 +548,22 @@ def write_text_prototypes(ctx:RunContext):
     with atomic_write(ctx.run.text_prototypes, 'wb') as fh: fh.write(save_bytes({'tau': taus}))
     ctx.run.stamp(ctx.run.text_prototypes)
 
+def record_texts(ctx:RunContext, texts:list):
+    "Record in the manifest how many descriptions are longer than CLIP's context, and what the text policy did with them"
+    from uvlp.features import n_truncated
+    tok = ctx.models.clip.tokenizer
+    m = load_json(ctx.run.manifest)
+    m['texts'] = dict(policy=ctx.cfg.text_policy, total=len(texts), longer_than_context=n_truncated(tok, texts), context_length=tok.context_length)
+    save_json(m, ctx.run.manifest)
+    if m['texts']['longer_than_context']:
+        logger.warning(f"{m['texts']['longer_than_context']} of {len(texts)} descriptions are longer than CLIP's {tok.context_length} tokens "
+                       f"(text_policy {ctx.cfg.text_policy!r}: {'cut' if ctx.cfg.text_policy == 'truncate' else 'embedded by chunks'})")
+
 def features_stage(ctx:RunContext, progress:bool=True):
     "Features of this process's classes whose record is missing or fails verification; then the class text prototypes"
     todo = [c for c in ctx.mine(range(ctx.info.n_classes)) if not ctx.run.done(ctx.run.features(ctx.info.class_ids[c]))]
     data = train_list(ctx) if todo else None
+    if data and ctx.state.is_main_process: record_texts(ctx, data[1])
     for c in tqdm(todo, desc='features', disable=not progress): extract_class(ctx, data, c)
     if ctx.state.is_main_process: write_text_prototypes(ctx)
 
