@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['logger', 'METHODS', 'GENERATIVE', 'SYNTHESIS', 'RUN_ONLY', 'FUSION_ABLATIONS', 'PROTOTYPE_RULES', 'SET_NAMES',
            'DistillConfig', 'settings_digest', 'synthesis_mode', 'method_value', 'synth_config', 'check_types',
-           'check_values', 'check_combination', 'unreadable', 'check_data', 'check_out_dir', 'check_models',
-           'check_device', 'validate', 'RunDir', 'weights_key', 'descriptions_file', 'data_key', 'config_key',
-           'versions', 'check_run', 'seed_rules', 'data_source', 'start_run', 'record_seconds', 'process_state',
-           'run_device', 'my_share', 'Timer', 'Models', 'save_features', 'load_features', 'RunContext', 'open_run',
-           'train_list', 'extract_class', 'write_text_prototypes', 'record_texts', 'features_stage',
+           'check_values', 'check_combination', 'unreadable', 'check_data', 'check_out_dir', 'tiny_stack',
+           'check_models', 'check_device', 'validate', 'RunDir', 'weights_key', 'descriptions_file', 'data_key',
+           'config_key', 'versions', 'check_run', 'seed_rules', 'data_source', 'start_run', 'record_seconds',
+           'process_state', 'run_device', 'my_share', 'Timer', 'Models', 'save_features', 'load_features', 'RunContext',
+           'open_run', 'train_list', 'extract_class', 'write_text_prototypes', 'record_texts', 'features_stage',
            'write_global_alpha', 'base_alpha', 'uvlp_rule', 'vlcp_rule', 'd4m_rule', 'real_rule', 'prototypes_class',
            'prototypes_done', 'prototypes_stage', 'n_prototypes', 'images_done', 'synthesized', 'decode_latents',
            'best_member', 'real_images', 'write_images', 'synthesis_stage', 'eval_sets', 'eval_units', 'write_random',
@@ -54,7 +54,7 @@ class DistillConfig:
     method:str='uvlp' # prototype rule: 'uvlp', 'vlcp', 'd4m'; real-image selections 'random', 'kcenter', 'herding'; 'full' (all)
     clip_model:str='tiny' # open_clip architecture, e.g. ViT-L-14 ('tiny': the shipped tiny CLIP)
     clip_pretrained:str='openai' # open_clip pretrained tag or weights file ('': random weights, seeded; ignored for 'tiny')
-    sd:str='tiny' # diffusers SD 1.5 folder, normally fine-tuned ('tiny': the shipped tiny stack)
+    sd:str='tiny' # diffusers SD 1.5 folder, normally fine-tuned ('tiny': the shipped tiny stack; a `train_tiny` folder: that stack)
     feature_batch:int=32 # images per batch when embedding and encoding
     feature_cache:str|None=None # a feature cache folder shared between runs (None: none)
     global_alpha:bool=False # start each class from the global Fisher α instead of alpha0
@@ -191,7 +191,7 @@ def check_combination(cfg:DistillConfig):
     if cfg.method != 'uvlp' and changed:
         raise ValueError(f"{changed[0]} is a setting of UVLP's fusion, which method {cfg.method!r} does not use: "
                          f"leave it at {FUSION_ABLATIONS[changed[0]]!r} or choose method 'uvlp'")
-    if cfg.prompt_chunks and cfg.sd == 'tiny':
+    if cfg.prompt_chunks and tiny_stack(cfg) is not None:
         raise ValueError("prompt_chunks needs an SD pipeline with its own 77-token tokenizer; the tiny stack encodes its short "
                          "captions whole: leave prompt_chunks None (or False) with sd 'tiny'")
     s = synth_config(cfg)
@@ -247,9 +247,15 @@ def check_out_dir(cfg:DistillConfig):
         with tempfile.NamedTemporaryFile(dir=p, prefix='.write-test'): pass
     except OSError as e: raise ValueError(f"out_dir {p} is not writable ({e.strerror}): choose a folder you can create and write") from e
 
+def tiny_stack(cfg:DistillConfig) -> Path|None:
+    "The tiny-stack folder `cfg.sd` names — 'tiny' (the shipped one) or a folder `uvlp.tiny.train_tiny` wrote — else None (SD 1.5)"
+    from uvlp.tiny import TINY_DIR
+    p = TINY_DIR if cfg.sd == 'tiny' else Path(cfg.sd)
+    return p if (p/'clip').is_dir() and (p/'pipeline').is_dir() else None
+
 def check_models(cfg:DistillConfig):
-    "Raise when `cfg.sd` is not an SD folder or `cfg.clip_model` not an open_clip architecture"
-    if cfg.sd != 'tiny':
+    "Raise when `cfg.sd` is neither a tiny stack nor an SD folder, or `cfg.clip_model` not an open_clip architecture"
+    if tiny_stack(cfg) is None:
         from uvlp.synthesis import check_sd_folder
         try: check_sd_folder(cfg.sd)
         except (FileNotFoundError, ValueError) as e: raise type(e)(f"sd: {e}") from e
@@ -307,12 +313,13 @@ class RunDir:
 
 # %% ../nbs/13_pipeline.ipynb #6d54c2ee
 def weights_key(cfg:DistillConfig) -> dict:
-    "Digests of the local weights `cfg` names (tiny stack, SD folder, CLIP checkpoint file); a pretrained tag stands for itself"
+    "Digests of the local weights `cfg` names (a tiny stack, an SD folder, a CLIP checkpoint file); a pretrained tag stands for itself"
     from uvlp.tiny import TINY_DIR
     from uvlp.synthesis import check_sd_folder
-    sd = TINY_DIR/'pipeline' if cfg.sd == 'tiny' else Path(cfg.sd)
+    tiny = tiny_stack(cfg)
+    sd = tiny/'pipeline' if tiny else Path(cfg.sd)
     parts = ['model_index.json'] + [k for k, v in check_sd_folder(sd).items() if isinstance(v, list) and v[0]]
-    clip = TINY_DIR/'clip' if cfg.clip_model == 'tiny' else Path(cfg.clip_pretrained)
+    clip = (tiny or TINY_DIR)/'clip' if cfg.clip_model == 'tiny' else Path(cfg.clip_pretrained)
     return dict(sd=tree_digest(sd, parts), clip=tree_digest(clip) if cfg.clip_model == 'tiny' or clip.is_file() else cfg.clip_pretrained)
 
 def descriptions_file(cfg:DistillConfig) -> Path|None:
@@ -445,16 +452,16 @@ class Models:
     @functools.cached_property
     def tiny(self):
         from uvlp.tiny import load_tiny
-        return load_tiny(self.device)
+        return load_tiny(self.device, tiny_stack(self.cfg))
     @functools.cached_property
     def pipe(self):
         from uvlp.synthesis import load_sd
-        if self.cfg.sd == 'tiny': return self.tiny.pipe
+        if tiny_stack(self.cfg) is not None: return self.tiny.pipe
         return load_sd(self.cfg.sd, self.device, torch.float16 if self.device.type == 'cuda' else torch.float32)
     def text_inputs(self, chunks:bool=False) -> dict:
         "The text encoders `synthesis.synthesize` takes: the tiny stack's, VLCP's 77-token chunks, or none (the pipeline's own)"
         from uvlp.methods import chunked_prompt_embeds
-        if self.cfg.sd == 'tiny': return dict(encode_prompt=self.tiny.encode_prompt)
+        if tiny_stack(self.cfg) is not None: return dict(encode_prompt=self.tiny.encode_prompt)
         return dict(embed_prompts=functools.partial(chunked_prompt_embeds, self.pipe)) if chunks else {}
     @property
     def vae(self): return self.pipe.vae
