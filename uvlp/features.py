@@ -6,7 +6,7 @@
 __all__ = ['logger', 'TEXT_POLICIES', 'TEMPLATES', 'model_fingerprint', 'Clip', 'load_clip', 'encode_images', 'embed_images',
            'text_chunks', 'n_truncated', 'embed_texts', 'class_text_prototypes', 'tau_negatives', 'encode_latents',
            'vae_latents', 'load_vae', 'files_fingerprint', 'texts_fingerprint', 'cached', 'Features',
-           'extract_features']
+           'extract_features', 'save_features', 'load_features']
 
 # %% ../nbs/02_features.ipynb #7919e3f7
 import hashlib, json, logging, os, re
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import open_clip, torch
 from diffusers import AutoencoderKL
+from safetensors import safe_open
 from safetensors.torch import load_file, save as safetensors_bytes
 from tqdm import tqdm
 from .config import DatasetInfo, default_device
@@ -288,3 +289,21 @@ def extract_features(clip:Clip, # CLIP model (see `load_clip`)
         out.append(_class_features(clip, [images.paths[i] for i in sel], [texts[i] for i in sel], info.class_ids[c], info.class_names[c],
                                   vae, cache_dir, size, seed, sample, vae_name, batch_size, num_workers, text_policy))
     return out
+
+# %% ../nbs/02_features.ipynb #cfeb5daf
+def save_features(f:Features, # one class's features
+                  path, # the safetensors file to write
+                  root, # the data root: files are stored relative to it
+                 ):
+    "Write a `Features` record as safetensors (tensors) + header (class, files, descriptions), atomically"
+    t = {'image_emb': f.image_emb, 'text_emb': f.text_emb} | ({} if f.latents is None else {'latents': f.latents})
+    files = [Path(p).relative_to(root).as_posix() for p in f.paths]
+    meta = json.dumps(dict(class_id=f.class_id, class_name=f.class_name, paths=files, texts=f.texts), sort_keys=True)
+    with atomic_write(path, 'wb') as fh: fh.write(safetensors_bytes({k: v.contiguous().cpu() for k, v in t.items()}, metadata={'record': meta}))
+
+def load_features(path, # a file written by `save_features`
+                  root, # the data root its files are relative to
+                 ) -> Features:
+    "The `Features` record saved by `save_features`"
+    with safe_open(str(path), 'pt') as fh: m, t = json.loads(fh.metadata()['record']), {k: fh.get_tensor(k) for k in fh.keys()}
+    return Features(m['class_id'], m['class_name'], [Path(root)/p for p in m['paths']], m['texts'], t['image_emb'], t['text_emb'], t.get('latents'))

@@ -4,17 +4,17 @@
 
 # %% auto #0
 __all__ = ['logger', 'METHODS', 'GENERATIVE', 'SYNTHESIS', 'RUN_ONLY', 'FUSION_ABLATIONS', 'PROTOTYPE_RULES', 'SET_NAMES',
-           'DistillConfig', 'settings_digest', 'synthesis_mode', 'method_value', 'synth_config', 'check_types',
-           'check_values', 'check_combination', 'unreadable', 'check_data', 'check_out_dir', 'tiny_stack',
+           'DistillConfig', 'settings_digest', 'tiny_stack', 'synthesis_mode', 'method_value', 'synth_config',
+           'check_types', 'check_values', 'check_combination', 'unreadable', 'check_data', 'check_out_dir',
            'check_models', 'check_device', 'validate', 'RunDir', 'weights_key', 'descriptions_file', 'data_key',
            'config_key', 'versions', 'check_run', 'seed_rules', 'data_source', 'start_run', 'record_seconds',
-           'process_state', 'run_device', 'my_share', 'Timer', 'Models', 'save_features', 'load_features', 'RunContext',
-           'open_run', 'train_list', 'extract_class', 'write_text_prototypes', 'record_texts', 'features_stage',
-           'write_global_alpha', 'base_alpha', 'uvlp_rule', 'vlcp_rule', 'd4m_rule', 'real_rule', 'prototypes_class',
-           'prototypes_done', 'prototypes_stage', 'n_prototypes', 'images_done', 'synthesized', 'decode_latents',
-           'best_member', 'real_images', 'write_images', 'synthesis_stage', 'eval_sets', 'eval_units', 'write_random',
-           'evaluate_unit', 'write_eval', 'evaluation_done', 'evaluate_stage', 'run_stages', 'distill', 'field_help',
-           'build_parser', 'parse_config', 'main']
+           'process_state', 'run_device', 'my_share', 'Timer', 'Models', 'RunContext', 'open_run', 'train_list',
+           'extract_class', 'write_text_prototypes', 'record_texts', 'features_stage', 'write_global_alpha',
+           'base_alpha', 'uvlp_rule', 'vlcp_rule', 'd4m_rule', 'real_rule', 'prototypes_class', 'prototypes_done',
+           'prototypes_stage', 'n_prototypes', 'images_done', 'synthesized', 'decode_latents', 'best_member',
+           'real_images', 'write_images', 'synthesis_stage', 'eval_sets', 'eval_units', 'write_random', 'evaluate_unit',
+           'write_eval', 'evaluation_done', 'evaluate_stage', 'run_stages', 'distill', 'field_help', 'build_parser',
+           'parse_config', 'main']
 
 # %% ../nbs/13_pipeline.ipynb #2e4f6e14
 import argparse, contextlib, functools, hashlib, json, logging, math, os, platform, re, shutil, tempfile, time, types, typing
@@ -28,7 +28,6 @@ from tqdm import tqdm
 import uvlp
 from .utils import atomic_write, save_json, load_json, derive_seed, tree_digest
 from .hubness import top_k_visual
-from .features import TEXT_POLICIES
 from .jvlc import HUBNESS
 
 # %% ../nbs/13_pipeline.ipynb #1423b213
@@ -106,6 +105,12 @@ def settings_digest(cfg) -> str:
     return hashlib.sha256(s.encode()).hexdigest()[:6]
 
 # %% ../nbs/13_pipeline.ipynb #5e898290
+def tiny_stack(cfg:DistillConfig) -> Path|None:
+    "The tiny-stack folder `cfg.sd` names — 'tiny' (the shipped one) or a folder `uvlp.tiny.train_tiny` wrote — else None (SD 1.5)"
+    from uvlp.tiny import TINY_DIR
+    p = TINY_DIR if cfg.sd == 'tiny' else Path(cfg.sd)
+    return p if (p/'clip').is_dir() and (p/'pipeline').is_dir() else None
+
 def synthesis_mode(cfg:DistillConfig) -> str:
     "`cfg.synthesis`, else the method's: 'sdedit' for a prototype rule, 'real' for a selection of real images"
     return cfg.synthesis or ('sdedit' if cfg.method in GENERATIVE else 'real')
@@ -151,6 +156,7 @@ def check_types(cfg:DistillConfig):
 
 # %% ../nbs/13_pipeline.ipynb #702842ef
 def _rules(c:DistillConfig):
+    from uvlp.features import TEXT_POLICIES
     opt = lambda v, ok: v is None or ok(v)
     return [('ipc', c.ipc >= 1, 'at least 1'), ('seed', c.seed >= 0, '≥ 0'), ('max_missing', 0 <= c.max_missing <= 1, 'in [0, 1]'),
             ('max_duplicates', c.max_duplicates >= 0, '≥ 0'),
@@ -246,12 +252,6 @@ def check_out_dir(cfg:DistillConfig):
         p.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=p, prefix='.write-test'): pass
     except OSError as e: raise ValueError(f"out_dir {p} is not writable ({e.strerror}): choose a folder you can create and write") from e
-
-def tiny_stack(cfg:DistillConfig) -> Path|None:
-    "The tiny-stack folder `cfg.sd` names — 'tiny' (the shipped one) or a folder `uvlp.tiny.train_tiny` wrote — else None (SD 1.5)"
-    from uvlp.tiny import TINY_DIR
-    p = TINY_DIR if cfg.sd == 'tiny' else Path(cfg.sd)
-    return p if (p/'clip').is_dir() and (p/'pipeline').is_dir() else None
 
 def check_models(cfg:DistillConfig):
     "Raise when `cfg.sd` is neither a tiny stack nor an SD folder, or `cfg.clip_model` not an open_clip architecture"
@@ -472,25 +472,6 @@ class Models:
         t = self.tiny
         return load_clip(model=t.clip, preprocess=t.preprocess, tokenizer=t.tokenizer, device=self.device)
 
-# %% ../nbs/13_pipeline.ipynb #e013abce
-def save_features(f, # a `uvlp.features.Features` record
-                  path, # the safetensors file to write
-                  root, # the data root: files are stored relative to it, so the run directory can move
-                 ):
-    "Write a `Features` record as safetensors (tensors) + header (class, files, descriptions), atomically"
-    t = {'image_emb': f.image_emb, 'text_emb': f.text_emb} | ({} if f.latents is None else {'latents': f.latents})
-    files = [Path(p).relative_to(root).as_posix() for p in f.paths]
-    meta = json.dumps(dict(class_id=f.class_id, class_name=f.class_name, paths=files, texts=f.texts), sort_keys=True)
-    with atomic_write(path, 'wb') as fh: fh.write(save_bytes({k: v.contiguous().cpu() for k, v in t.items()}, metadata={'record': meta}))
-
-def load_features(path, # a file written by `save_features`
-                  root, # the data root its files are relative to
-                 ):
-    "The `Features` record saved by `save_features`"
-    from uvlp.features import Features
-    with safe_open(str(path), 'pt') as fh: m, t = json.loads(fh.metadata()['record']), {k: fh.get_tensor(k) for k in fh.keys()}
-    return Features(m['class_id'], m['class_name'], [Path(root)/p for p in m['paths']], m['texts'], t['image_emb'], t['text_emb'], t.get('latents'))
-
 # %% ../nbs/13_pipeline.ipynb #9732dc9c
 @dataclass
 class RunContext:
@@ -505,7 +486,10 @@ class RunContext:
     skipped:tuple=() # unreadable images left out (on_error 'skip')
 
     def mine(self, items) -> list: return my_share(items, self.state)
-    def features(self, ci:int): return load_features(self.run.features(self.info.class_ids[ci]), self.root)
+    def features(self, ci:int):
+        "The saved `Features` of class `ci`"
+        from uvlp.features import load_features
+        return load_features(self.run.features(self.info.class_ids[ci]), self.root)
 
 @contextlib.contextmanager
 def open_run(cfg:DistillConfig, # the settings
@@ -540,7 +524,7 @@ def train_list(ctx:RunContext) -> tuple:
 
 def extract_class(ctx:RunContext, data:tuple, ci:int):
     "Embed and encode the training images of class `ci` (`02_features`); save and stamp `features/<class_id>.safetensors`"
-    from uvlp.features import extract_features
+    from uvlp.features import extract_features, save_features
     m, c = ctx.models, ctx.cfg
     f = extract_features(m.clip, *data, ctx.info, m.vae, c.feature_cache, m.vae.config.sample_size, c.seed,
                          batch_size=c.feature_batch, classes=[ci], progress=False, text_policy=c.text_policy)[0]
