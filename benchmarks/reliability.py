@@ -1,5 +1,5 @@
 """Issue 12's hostile-user cases, replayed against the `uvlp-distill` command: exit status, seconds to the answer,
-whether anything was written, and the message (its last line). Not a test (the tests are in 13_pipeline): it prints
+whether anything was written, and the message (its last line). Not a test (the tests are in 13b_pipeline): it prints
 the table for a note, and writes it to benchmarks/results/reliability.md.
 
 Usage: python benchmarks/reliability.py [--work /tmp/uvlp-reliability]

@@ -13,7 +13,8 @@ import yaml
 from .config import DatasetInfo, get_dataset
 from .finetune import replace_dir
 from .jvlc import load_prototypes
-from .pipeline import SET_NAMES, RunDir, synthesized
+from .pipeline import SET_NAMES, synthesized
+from .rundir import RunDir
 from .utils import atomic_write, load_json
 
 # %% ../nbs/17_export.ipynb #0a8720bb
