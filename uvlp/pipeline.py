@@ -21,7 +21,7 @@ from tqdm import tqdm
 from .settings import (DistillConfig, build_parser, method_value, parse_config, synth_config, synthesis_mode,
                            tiny_stack, unreadable, validate)
 from .rundir import RunDir, check_run, config_key, record_seconds, start_run
-from .utils import atomic_write, load_json, save_json
+from .utils import atomic_write, derive_seed, load_json, save_json
 
 # %% ../nbs/13b_pipeline.ipynb #1423b213
 logger = logging.getLogger(__name__)
@@ -214,12 +214,12 @@ def d4m_rule(ctx:RunContext, f, ci:int):
     return d4m_class(f.latents, f.class_name, ctx.cfg.ipc, seed=ctx.cfg.seed, class_id=f.class_id)
 
 def real_rule(ctx:RunContext, f, ci:int, method:str|None=None):
-    "Real images of class `ci` as one-member prototypes: a selection on CLIP image features (`12b_baselines`), or all of them"
-    from uvlp.baselines import select_per_class
+    "Real images of class `ci` as one-member prototypes: a selection on CLIP image features (`12b_baselines`; its seed derived per class), or all"
+    from uvlp.baselines import SELECTORS
     from uvlp.fusion import align
     from uvlp.jvlc import ClassPrototypes, Prototype
     c, method = ctx.cfg, method or ctx.cfg.method
-    idx = range(len(f)) if method == 'full' else select_per_class({f.class_id: f.image_emb}, c.ipc, method, c.seed, ctx.device)[f.class_id].tolist()
+    idx = range(len(f)) if method == 'full' else SELECTORS[method](f.image_emb, c.ipc, derive_seed(c.seed, method, f.class_id), ctx.device).tolist()
     cos = align(f.image_emb, f.text_emb)
     ps = [Prototype(class_id=f.class_id, cluster=k, members=[i], chosen=[i], hub_scores=[], alpha_c=None, alpha=None, J=None, weights={},
                     size=1, text_index=i, text=f.texts[i], image_text_cos=float(cos[i]), latent=f.latents[i]) for k, i in enumerate(idx)]
@@ -278,16 +278,17 @@ def real_images(ctx:RunContext, res, ci:int) -> list:
     return [TF.to_tensor(open_rgb(f.paths[best_member(p, f)])) for p in res]
 
 def write_images(ctx:RunContext, res, ci:int, mode:str, name:str='distilled'):
-    "Write and stamp `<set>/<class_id>/<k>.png` for every prototype of `res` by synthesis stage `mode`"
+    "Write and stamp `<set>/<class_id>/<k>.png` for every prototype of `res` by synthesis stage `mode` (the Random row at its own size)"
     from uvlp.synthesis import save_png, synthesize
     s, cid = synth_config(ctx.cfg), ctx.info.class_ids[ci]
+    size = s.size if name == 'distilled' else None
     paths = [ctx.run.image(cid, k, name) for k in range(len(res))]
     if mode == 'sdedit':
         synthesize(ctx.models.pipe, res.latents, [p.text for p in res], [(ci, k) for k in range(len(res))], paths, s,
                    progress=False, **ctx.models.text_inputs(method_value(ctx.cfg, 'prompt_chunks')))
     else:
         imgs = decode_latents(ctx.models.vae, res.latents) if mode == 'decode' else real_images(ctx, res, ci)
-        for im, p in zip(imgs, paths): save_png(im, p, s.size)
+        for im, p in zip(imgs, paths): save_png(im, p, size)
     ctx.run.stamp(*paths)
 
 def synthesis_stage(ctx:RunContext, progress:bool=True):
