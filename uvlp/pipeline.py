@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save as save_bytes
 from tqdm import tqdm
-from .settings import (DistillConfig, build_parser, method_value, parse_config, synth_config, synthesis_mode,
+from .settings import (DistillConfig, build_parser, dataset_info, method_value, parse_config, synth_config, synthesis_mode,
                            tiny_stack, unreadable, validate)
 from .rundir import RunDir, check_run, config_key, record_seconds, start_run
 from .utils import atomic_write, derive_seed, load_json, save_json
@@ -109,7 +109,6 @@ def open_run(cfg:DistillConfig, # the settings
              state=None, # accelerate `PartialState` (default: `process_state(cfg.device)`)
             ):
     "Validate, lock the run directory (main process), decide new / resume / replace, stamp the manifest; yields a `RunContext`"
-    from uvlp.config import get_dataset
     from uvlp.data import write_digits_folder
     from uvlp.utils import run_lock, clean_litter
     validate(cfg)
@@ -124,7 +123,7 @@ def open_run(cfg:DistillConfig, # the settings
             start_run(cfg, mode, state.num_processes, device, key, skipped=skipped)
             if cfg.data_root is None: write_digits_folder(run.data)
         state.wait_for_everyone()
-        yield RunContext(cfg, run, get_dataset(cfg.dataset), Path(cfg.data_root or run.data), device, Models(cfg, device), state, tuple(skipped))
+        yield RunContext(cfg, run, dataset_info(cfg), Path(cfg.data_root or run.data), device, Models(cfg, device), state, tuple(skipped))
 
 # %% ../nbs/13b_pipeline.ipynb #502721a4
 def train_list(ctx:RunContext) -> tuple:

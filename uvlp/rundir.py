@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 import torch
 import uvlp
-from .settings import DistillConfig, RUN_ONLY, synth_config, tiny_stack
+from .settings import DistillConfig, RUN_ONLY, dataset_info, synth_config, tiny_stack
 from .utils import load_json, save_json, tree_digest
 
 # %% ../nbs/13a_rundir.ipynb #7c3b9b38
@@ -70,13 +70,12 @@ def descriptions_file(cfg:DistillConfig) -> Path|None:
 
 def data_key(cfg:DistillConfig) -> dict:
     "Fingerprints of the data a run reads: the train (and val) file lists — names, sizes, times — and the descriptions file"
-    from uvlp.config import get_dataset
     from uvlp.data import list_images
     from uvlp.features import files_fingerprint
     d = descriptions_file(cfg)
     key = dict(descriptions=files_fingerprint([d]) if d is not None and d.is_file() else None)
     if cfg.data_root is None: return key | dict(train='embedded digits')
-    root, info = Path(cfg.data_root).resolve(), get_dataset(cfg.dataset)
+    root, info = Path(cfg.data_root).resolve(), dataset_info(cfg)
     return key | {s: files_fingerprint(list_images(root, info, s).paths) for s in ('train', 'val')[:1 + cfg.evaluate]}
 
 def _resolved(p): return None if p is None else str(Path(p).resolve())
@@ -141,7 +140,7 @@ def start_run(cfg:DistillConfig, mode:str, world_size:int=1, device:str='cpu', k
         logger.warning(f"replaced the earlier run in {run.root}")
     m = load_json(run.manifest) if run.manifest.exists() else dict(config=asdict(cfg), key=key or config_key(cfg), versions=versions(),
                                                                      seeds=seed_rules(cfg), synthesis=asdict(synth_config(cfg)),
-                                                                     source=data_source(cfg), invocations=[])
+                                                                     source=data_source(cfg), dataset=asdict(dataset_info(cfg)), invocations=[])
     if m['versions'] != versions(): logger.warning(f"resuming {run.root} with other library versions than it started with")
     m['invocations'].append(dict(started=datetime.now(timezone.utc).isoformat(timespec='seconds'), mode=mode, world_size=world_size,
                                  device=str(device), threads=torch.get_num_threads(), host=platform.node(), seconds={}, **record))

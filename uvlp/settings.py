@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['METHODS', 'GENERATIVE', 'SYNTHESIS', 'RUN_ONLY', 'FUSION_ABLATIONS', 'DistillConfig', 'settings_digest', 'tiny_stack',
-           'synthesis_mode', 'method_value', 'synth_config', 'check_types', 'check_values', 'check_combination',
-           'unreadable', 'check_data', 'check_out_dir', 'check_models', 'check_device', 'validate', 'field_help',
-           'build_parser', 'parse_config']
+           'dataset_info', 'synthesis_mode', 'method_value', 'synth_config', 'check_types', 'check_values',
+           'check_combination', 'unreadable', 'check_data', 'check_out_dir', 'check_models', 'check_device', 'validate',
+           'field_help', 'build_parser', 'parse_config']
 
 # %% ../nbs/13_settings.ipynb #52ecaaa8
 import argparse, hashlib, json, math, re, tempfile, types, typing
@@ -24,7 +24,8 @@ SYNTHESIS = ('sdedit', 'decode', 'real')
 @dataclass
 class DistillConfig:
     "Every setting of a distillation run; method defaults are the paper's, data and models the offline digits"
-    dataset:str='digits' # a name of `uvlp.config.DATASETS`
+    dataset:str='digits' # a name of `uvlp.config.DATASETS`, or 'folder': the ImageFolder at data_root, classes from its folders
+    class_list:str|None=None # with dataset 'folder': a file of `class_id [name]` lines in label order (None: the folders, sorted)
     data_root:str|None=None # ImageFolder root holding train/ and val/ (None: the embedded digits)
     descriptions:str|None=None # JSON-lines file of per-image descriptions (None: the dataset's own)
     max_missing:float=0.05 # refuse to run when a larger fraction of training images has no description
@@ -94,16 +95,27 @@ def tiny_stack(cfg:DistillConfig) -> Path|None:
     p = TINY_DIR if cfg.sd == 'tiny' else Path(cfg.sd)
     return p if (p/'clip').is_dir() and (p/'pipeline').is_dir() else None
 
+def dataset_info(cfg:DistillConfig):
+    "The `DatasetInfo` of a run: a registered dataset, or with dataset 'folder' the ImageFolder at `data_root` (`00_config`)"
+    from uvlp.config import get_dataset, image_folder_dataset
+    if cfg.dataset != 'folder': return get_dataset(cfg.dataset)
+    if cfg.data_root is None: raise ValueError("dataset 'folder' reads its classes from data_root: pass data_root (the folder holding train/<class_id>/)")
+    return image_folder_dataset(cfg.data_root, cfg.class_list, name='folder')
+
+def _known_info(cfg:DistillConfig):
+    "`dataset_info(cfg)`, or None while the dataset cannot be read yet (validation reports that later, by name)"
+    try: return dataset_info(cfg)
+    except (ValueError, FileNotFoundError): return None
+
 def synthesis_mode(cfg:DistillConfig) -> str:
     "`cfg.synthesis`, else the method's: 'sdedit' for a prototype rule, 'real' for a selection of real images"
     return cfg.synthesis or ('sdedit' if cfg.method in GENERATIVE else 'real')
 
 def method_value(cfg:DistillConfig, name:str):
     "`cfg.<name>`, or the method's reference value (`08a_methods.synthesis_settings`; UVLP's for the selections) when it is None"
-    from uvlp.config import DATASETS
     from uvlp.methods import synthesis_settings
     v = getattr(cfg, name)
-    return synthesis_settings(cfg.method if cfg.method in GENERATIVE else 'uvlp', DATASETS.get(cfg.dataset))[name] if v is None else v
+    return synthesis_settings(cfg.method if cfg.method in GENERATIVE else 'uvlp', _known_info(cfg))[name] if v is None else v
 
 def synth_config(cfg:DistillConfig):
     "The `SynthConfig` of a run, the method's reference values filling the settings left None"
@@ -195,10 +207,9 @@ def _digits_counts() -> dict:
 
 def unreadable(cfg:DistillConfig) -> list:
     "The images of `data_root` that do not open — every val image decoded, the training ones by header; raises under on_error 'fail'"
-    from uvlp.config import get_dataset
     from uvlp.data import check_images, list_images
     if cfg.data_root is None: return []
-    root, info, how = Path(cfg.data_root), get_dataset(cfg.dataset), 'raise' if cfg.on_error == 'fail' else 'skip'
+    root, info, how = Path(cfg.data_root), dataset_info(cfg), 'raise' if cfg.on_error == 'fail' else 'skip'
     try:
         val = check_images(list_images(root, info, 'val').paths, how, header_only=False) if cfg.evaluate else []
         return [str(p) for p in val + check_images(list_images(root, info, 'train').paths, how)]
@@ -206,9 +217,7 @@ def unreadable(cfg:DistillConfig) -> list:
 
 def check_data(cfg:DistillConfig):
     "Raise naming the setting when the dataset, its folders, its images, the IPC or the descriptions do not fit"
-    from uvlp.config import get_dataset
     from uvlp.data import list_images, load_descriptions
-    info = get_dataset(cfg.dataset)
     if cfg.data_root is None:
         if cfg.dataset != 'digits': raise ValueError(f"data_root is needed for {cfg.dataset}: pass the folder holding train/<class_id>/ and val/<class_id>/ (only the digits are embedded)")
         counts = _digits_counts()
@@ -216,6 +225,7 @@ def check_data(cfg:DistillConfig):
         root = Path(cfg.data_root)
         for split in ('train', 'val')[:1 + cfg.evaluate]:
             if not (root/split).is_dir(): raise FileNotFoundError(f"data_root {root} has no {split}/ folder: pass the folder holding train/<class_id>/ and val/<class_id>/")
+        info = dataset_info(cfg)
         lst = list_images(root, info, 'train')
         counts = {c: lst.labels.count(i) for i, c in enumerate(info.class_ids)}
         try: load_descriptions(cfg.descriptions or root/'train', lst.paths, info, cfg.max_missing, cfg.max_duplicates)
