@@ -225,7 +225,7 @@ def prepare_subset(subset:str, # a registered ImageNet subset or a class-list fi
     files, csv_path = list_source(source, info, kind)
     checks = check_files(files, progress)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, reset_modes=False) as tmp:   # copies keep their source's mode; links are never followed
         record = _record(info, source, kind, csv_path, link, _link_tree(files, tmp, link, checks['unreadable'], progress), checks)
         if descriptions is not None: record['descriptions'] = import_descriptions(descriptions, tmp, info)
         save_json(record, tmp/'source.json')

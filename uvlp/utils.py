@@ -7,7 +7,7 @@ __all__ = ['logger', 'UMASK', 'LITTER', 'atomic_write', 'save_json', 'load_json'
            'file_digest', 'stamp', 'verified', 'temp_dir', 'clean_litter', 'atomic_dir', 'RunLocked', 'run_lock']
 
 # %% ../nbs/00a_utils.ipynb #4bb346a9
-import fcntl, hashlib, json, logging, os, re, shutil, socket, tempfile, time
+import fcntl, hashlib, json, logging, os, re, shutil, socket, stat, tempfile, time
 from contextlib import contextmanager
 from pathlib import Path
 from PIL import Image
@@ -145,14 +145,25 @@ def clean_litter(folder, # a run folder (searched recursively; symlinks are not 
     return sorted(gone)
 
 # %% ../nbs/00a_utils.ipynb #0b7ad4e3
+def _usual_modes(top:Path, # a folder
+                 tree:bool, # also what is inside it; False: `top` only
+                ):
+    "Give `top` (and, with `tree`, every folder and file under it) the mode `mkdir` / `open` give; links are never followed"
+    for d, _, files in os.walk(top) if tree else [(top, [], [])]:
+        os.chmod(d, 0o777 & ~UMASK)   # os.walk does not enter linked folders
+        for n in files:
+            st = os.lstat(p := os.path.join(d, n))
+            if stat.S_ISREG(st.st_mode) and st.st_nlink == 1: os.chmod(p, 0o666 & ~UMASK)   # not a symbolic or hard link
+
 @contextmanager
 def atomic_dir(dest, # the folder to (re)write; its parent is created
+               reset_modes:bool=True, # also give what is inside the usual modes (never through links); False: the top folder only
               ):
     "Yield a new `temp_dir(dest)` to write into; if the block succeeds, give it `mkdir`'s mode and swap it in for `dest`, else remove it"
     dest = Path(dest); tmp = temp_dir(dest)
     try: yield tmp
     except BaseException: shutil.rmtree(tmp, ignore_errors=True); raise
-    tmp.chmod(0o777 & ~UMASK)   # this folder only: links inside are not followed
+    _usual_modes(tmp, reset_modes)
     old = dest.with_name(f'.{dest.name}.old.tmp')   # litter (`LITTER`) if killed between the two renames
     if dest.exists(): shutil.rmtree(old, ignore_errors=True); os.replace(dest, old)
     os.replace(tmp, dest)
