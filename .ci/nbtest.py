@@ -11,7 +11,11 @@ from pathlib import Path
 from fastcore.parallel import parallel
 from nbdev.config import get_config
 from nbdev.doclinks import nbglob
-from nbdev.test import test_nb, _keep_file
+from nbdev.test import test_nb
+
+def _tested(f:Path) -> bool:
+    "An existing notebook without a `.notest` file beside it (nbdev_test's rule)"
+    return f.exists() and not os.path.lexists(f.parent/'.notest')
 
 def main():
     p = argparse.ArgumentParser(description=__doc__)
@@ -22,7 +26,7 @@ def main():
     cfg = get_config()
     found = [Path(q) if q.endswith('.ipynb') else f for q in a.paths for f in ([q] if q.endswith('.ipynb') else nbglob(q, as_path=True))]
     found = found if a.paths else nbglob(as_path=True)
-    files = [f.absolute() for f in sorted(set(map(Path, found))) if _keep_file(f, '.notest')]
+    files = [f.absolute() for f in sorted(set(map(Path, found))) if _tested(f)]
     start = time.time()
     res = parallel(test_nb, files, skip_flags=cfg.tst_flags.split(), force_flags=a.flags.split(),
                    basepath=cfg.config_path, n_workers=min(a.workers, len(files)), pause=0.01)

@@ -13,9 +13,7 @@ import math
 from dataclasses import dataclass, replace
 import torch
 from torch import Tensor
-from .config import default_device
-from .fusion import (PairSets, align, as_alpha, fuse, inter, intra, margin,
-                         masked_mean, mean_direction, normalize, pair_sets)
+from .fusion import PairSets, align, as_alpha, inter, margin, masked_mean, pair_sets
 from .golden import golden_section, golden_section_batched
 
 # %% ../nbs/05_alpha.ipynb #13794c1b

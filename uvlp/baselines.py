@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 from .config import DatasetInfo, default_device, get_dataset
 from .data import list_images, open_rgb
 from .fusion import normalize, align
-from .utils import atomic_write
+from .utils import save_image
 
 # %% ../nbs/12b_baselines.ipynb #218761d4
 logger = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ def write_subset(files:dict, # class_id -> image paths
             src = Path(paths[i])
             if link: os.symlink(src.resolve(), out / c / f'{k}{src.suffix}')
             else:
-                with atomic_write(out / c / f'{k}.png', 'wb') as f: open_rgb(src).save(f, format='PNG')
+                save_image(open_rgb(src), out / c / f'{k}.png')
     logger.info(f"wrote {sum(len(v) for v in (selection or files).values())} images to {out}")
     return out
 

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['logger', 'INITS', 'check_points', 'lof_inliers', 'centre_weights', 'gram_cosines', 'kmeans_generator', 'random_seeds',
-           'kmeanspp_seeds', 'lloyd', 'KMeansResult', 'check_k', 'spherical_kmeans', 'spherical_kmeans_batched']
+           'kmeanspp_seeds', 'lloyd', 'KMeansResult', 'check_k', 'spherical_kmeans']
 
 # %% ../nbs/06_cluster.ipynb #b97bda57
 import logging
@@ -12,7 +12,6 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 from sklearn.neighbors import LocalOutlierFactor
-from tqdm import tqdm
 from .config import default_device
 from .fusion import normalize
 from .utils import derive_seed
@@ -133,8 +132,8 @@ def lloyd(G:Tensor, # [N, N] Gram matrix of the unit points
 
 # %% ../nbs/06_cluster.ipynb #df92d98e
 class KMeansResult(NamedTuple):
-    "Spherical k-means of one class; in the batched form every field gains a leading class dimension."
-    labels: Tensor # [N] cluster of each point (-1 on padding in the batched form)
+    "Spherical k-means of one class"
+    labels: Tensor # [N] cluster of each point
     centers: Tensor # [K, D] unit centres
     inertia: Tensor # Σ(1 − max_j cos(x, c_j)) of the kept restart
     n_iter: Tensor # centre updates the kept restart made
@@ -167,27 +166,3 @@ def spherical_kmeans(X, # [N, D] points of one class (normalised here)
     b = int(inertia.argmin())
     centers = normalize(torch.sparse.mm(centre_weights(members[b:b+1], seeds[b:b+1], X), X))
     return KMeansResult(labels[b], centers, inertia[b], n_iter[b], inertia)
-
-# %% ../nbs/06_cluster.ipynb #df11cbbd
-def spherical_kmeans_batched(X, # [C, N, D] classes padded to N rows
-                             k:int, # clusters K, the same for every class
-                             mask=None, # [C, N] bool, True on real rows; None: all real
-                             n_init:int=10, # restarts per class
-                             max_iter:int=50, # most centre updates per restart
-                             init:str='random', # 'random' or 'k-means++'
-                             seed:int=0, # the run's seed
-                             device=None, # default: CUDA if available, else CPU
-                             class_index=None, # [C] index of each class in the run; default 0..C-1
-                            ) -> KMeansResult:
-    "`spherical_kmeans` of each of C padded classes in one call; fields gain a leading class dimension."
-    X = torch.as_tensor(X)
-    if X.ndim != 3 or not len(X): raise ValueError(f"X must be [C, N, D] with C ≥ 1; got shape {tuple(X.shape)}")
-    mask = torch.ones(X.shape[:2], dtype=torch.bool) if mask is None else torch.as_tensor(mask, dtype=torch.bool).cpu()
-    if mask.shape != X.shape[:2]: raise ValueError(f"mask must be [C, N] = {tuple(X.shape[:2])}; got {tuple(mask.shape)}")
-    ids = range(len(X)) if class_index is None else list(class_index)
-    if len(ids) != len(X): raise ValueError(f"class_index must name each of the {len(X)} classes; got {len(ids)} indices")
-    res = [spherical_kmeans(x[m.to(x.device)], k, n_init, max_iter, init, seed, device, int(c))
-           for x, m, c in zip(tqdm(X, desc='spherical k-means', leave=False, disable=len(X) < 50), mask, ids)]
-    labels = torch.full(mask.shape, -1, device=res[0].labels.device)
-    labels[mask.to(labels.device)] = torch.cat([r.labels for r in res])
-    return KMeansResult(labels, *(torch.stack(f) for f in list(zip(*res))[1:]))

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['IMAGENET_STATS', 'CIFAR_STATS', 'DATASETS', 'IMAGE_EXTENSIONS', 'default_device', 'parse_class_list', 'DatasetInfo',
-           'get_dataset', 'is_image', 'image_folder_dataset']
+           'normalize_images', 'get_dataset', 'is_image', 'image_folder_dataset']
 
 # %% ../nbs/00_config.ipynb #51dc2455
 from dataclasses import dataclass
@@ -60,6 +60,14 @@ class DatasetInfo:
         if class_id not in self.class_ids:
             raise ValueError(f"{class_id!r} is not a class of {self.name}; its classes are {list(self.class_ids)}")
         return self.class_ids.index(class_id)
+
+# %% ../nbs/00_config.ipynb #c543f71b
+def normalize_images(x:torch.Tensor, # float images [3, H, W] or [N, 3, H, W]
+                     stats:tuple=IMAGENET_STATS, # (mean, std), one value per channel each
+                    ) -> torch.Tensor:
+    "Per-channel standardisation $(x - m)/s$"
+    m, s = (torch.tensor(v, device=x.device, dtype=x.dtype).view(-1, 1, 1) for v in stats)
+    return (x - m) / s
 
 # %% ../nbs/00_config.ipynb #580360af
 _WOOF = """n02096294 Australian terrier

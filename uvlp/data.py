@@ -10,8 +10,8 @@ __all__ = ['logger', 'SPLITS', 'CAPTION_TEMPLATES', 'split_folder', 'holdout_spl
            'caption_folder']
 
 # %% ../nbs/01_data.ipynb #e094392f
-import json, logging, random, re, shutil, warnings
-from functools import lru_cache
+import json, logging, random, re, warnings
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import NamedTuple
 import numpy as np
@@ -21,8 +21,8 @@ from matplotlib.colors import rgb_to_hsv
 from PIL import Image
 from torchvision import transforms as T
 from tqdm import tqdm
-from .config import DatasetInfo, get_dataset, is_image, IMAGE_EXTENSIONS
-from .utils import atomic_write, derive_seed, load_json, save_json, temp_dir
+from .config import DatasetInfo, get_dataset, is_image, normalize_images, IMAGE_EXTENSIONS
+from .utils import atomic_dir, atomic_write, derive_seed, load_json, save_image, save_json
 
 # %% ../nbs/01_data.ipynb #d9508431
 logger = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ def image_transform(size:int, # output side in pixels
     "PIL image → float tensor `[3, size, size]`: shorter side resized, centre-cropped, scaled to `value_range`"
     lo, hi = value_range
     return T.Compose([T.Resize(size, interpolation=T.InterpolationMode.BICUBIC, antialias=True), T.CenterCrop(size),
-                      T.ToTensor(), T.Normalize([-lo / (hi - lo)] * 3, [1 / (hi - lo)] * 3)])
+                      T.ToTensor(), T.Lambda(partial(normalize_images, stats=([-lo / (hi - lo)] * 3, [1 / (hi - lo)] * 3)))])
 
 # %% ../nbs/01_data.ipynb #66142542
 class _Files(torch.utils.data.Dataset):
@@ -197,12 +197,6 @@ def load_digits_split(split:str='train', # 'train' or 'val'
     return big.expand(-1, 3, -1, -1).contiguous(), y[ids], ids
 
 # %% ../nbs/01_data.ipynb #de5351a2
-def _save_pngs(x:torch.Tensor, paths:list):
-    "Save images `x` [N, 3, H, W] in [0, 1] as 8-bit PNGs"
-    for a, p in zip((x * 255).round().byte().permute(0, 2, 3, 1).numpy(), paths):
-        p.parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(a).save(p)
-
 def write_digits_folder(root, # folder to create (`<root>/train`, `<root>/val`)
                         size:int=32, # side of the images
                         seed:int=0, # seed of the split and of the captions
@@ -214,15 +208,12 @@ def write_digits_folder(root, # folder to create (`<root>/train`, `<root>/val`)
     if (root/'digits.json').exists() and load_json(root/'digits.json') == meta: return root
     if root.exists() and not (root/'digits.json').exists():
         raise FileExistsError(f"{root} exists and was not written by write_digits_folder: choose a new folder")
-    tmp = temp_dir(root)
-    for split in ('train', 'val'):
-        x, y, ids = load_digits_split(split, size, seed, holdout)
-        names = [f'{c}/{i}.png' for c, i in zip(y.tolist(), ids.tolist())]
-        _save_pngs(x, [tmp/split/n for n in names])
-    if captions: caption_folder(tmp, get_dataset('digits'), 'train', 'digit', size, seed, progress=False)
-    save_json(meta, tmp/'digits.json')
-    if root.exists(): shutil.rmtree(root)
-    tmp.rename(root)
+    with atomic_dir(root) as tmp:
+        for split in ('train', 'val'):
+            x, y, ids = load_digits_split(split, size, seed, holdout)
+            for im, c, i in zip(x, y.tolist(), ids.tolist()): save_image(im, tmp/split/f'{c}/{i}.png')
+        if captions: caption_folder(tmp, get_dataset('digits'), 'train', 'digit', size, seed, progress=False)
+        save_json(meta, tmp/'digits.json')
     logger.info(f"wrote the digits to {root}")
     return root
 

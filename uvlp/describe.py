@@ -9,7 +9,7 @@ __all__ = ['logger', 'PROMPT', 'LLAVA', 'TINY_VISION', 'TINY_LLAMA', 'LLAVA_TEMP
            'describe_folder', 'token_counts', 'count_truncated', 'build_parser', 'main']
 
 # %% ../nbs/16_describe.ipynb #de747b3c
-import argparse, json, logging, os, tempfile
+import argparse, json, logging, os
 from pathlib import Path
 import torch
 from PIL import Image
@@ -20,8 +20,8 @@ from transformers import (AutoProcessor, CLIPImageProcessor, CLIPVisionConfig, L
                           LlavaForConditionalGeneration, LlavaProcessor, PreTrainedTokenizerBase, PreTrainedTokenizerFast)
 from .config import DatasetInfo, default_device, get_dataset, image_folder_dataset
 from .data import list_images, read_descriptions, split_folder, write_descriptions
-from .finetune import replace_dir
 from .pipeline import my_share, process_state, run_device
+from .utils import atomic_dir
 
 # %% ../nbs/16_describe.ipynb #00d2346e
 logger = logging.getLogger(__name__)
@@ -79,9 +79,7 @@ def tiny_llava(path, # folder to write (replaced if it exists)
     processor = LlavaProcessor(CLIPImageProcessor(size={'shortest_edge': side}, crop_size={'height': side, 'width': side}), tok,
                                patch_size=TINY_VISION['patch_size'], vision_feature_select_strategy='default',
                                num_additional_image_tokens=1, chat_template=LLAVA_TEMPLATE)
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f'.{path.name}.'))
-    LlavaForConditionalGeneration(cfg).save_pretrained(tmp); processor.save_pretrained(tmp)
-    replace_dir(tmp, path)
+    with atomic_dir(path) as tmp: LlavaForConditionalGeneration(cfg).save_pretrained(tmp); processor.save_pretrained(tmp)
     return path
 
 # %% ../nbs/16_describe.ipynb #9accfac7

@@ -7,15 +7,14 @@ __all__ = ['logger', 'finished_run', 'method_name', 'metadata_rows', 'md_table',
            'export_run', 'main']
 
 # %% ../nbs/17_export.ipynb #9bd99170
-import argparse, json, logging, shutil, tempfile
+import argparse, json, logging, shutil
 from pathlib import Path
 import yaml
 from .config import DatasetInfo, get_dataset
-from .finetune import replace_dir
 from .jvlc import load_prototypes
 from .pipeline import SET_NAMES, synthesized
 from .rundir import RunDir
-from .utils import atomic_write, load_json
+from .utils import atomic_dir, atomic_write, load_json
 
 # %% ../nbs/17_export.ipynb #0a8720bb
 logger = logging.getLogger(__name__)
@@ -113,11 +112,7 @@ def export_run(run_dir, # a finished run directory
     out = Path(out)
     if out.exists() and not overwrite: raise FileExistsError(f"{out} exists: choose another folder, or pass overwrite=True (uvlp-export --overwrite)")
     run, manifest, info = finished_run(run_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f'.{out.name}.'))
-    try: write_export(run, manifest, info, tmp)
-    except BaseException: shutil.rmtree(tmp, ignore_errors=True); raise
-    replace_dir(tmp, out)
+    with atomic_dir(out) as tmp: write_export(run, manifest, info, tmp)
     logger.info(f"exported {run.root} to {out}")
     return out
 

@@ -16,8 +16,7 @@ from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 from .config import DATASETS, DatasetInfo, get_dataset, image_folder_dataset
 from .data import grounded_captions, load_digits_split, write_descriptions
 from .finetune import save_pipeline
-from .synthesis import save_png
-from .utils import derive_seed
+from .utils import derive_seed, save_image
 
 # %% ../nbs/10a_fullsize.ipynb #246da7f1
 logger = logging.getLogger(__name__)
@@ -95,7 +94,7 @@ def write_demo_folder(root, # the folder to write (`train/`, `val/`, `classes.tx
         keep = torch.tensor([i for c in classes for i in torch.where(y == c)[0][:n].tolist()])
         names = [f'{digits.class_ids[y[i]]}/{ids[i]}.png' for i in keep]
         big = F.interpolate(x[keep], size=size, mode='bilinear', align_corners=False).clamp(0, 1)
-        for im, f in zip(big, names): save_png(im, root/split/f)
+        for im, f in zip(big, names): save_image(im, root/split/f)
         if split == 'train': write_descriptions(root/'train'/'metadata.jsonl', names, grounded_captions(x[keep], y[keep], digits, seed=seed, keys=names))
     (root/'classes.txt').write_text(''.join(f'{digits.class_ids[c]} {digits.class_names[c]}\n' for c in classes))
     DATASETS[name] = image_folder_dataset(root, root/'classes.txt', name=name)

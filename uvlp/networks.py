@@ -7,7 +7,7 @@ __all__ = ['logger', 'NORMS', 'NETWORKS', 'make_norm', 'convnet_depth', 'ConvNet
            'init_resnet', 'ResNet', 'network_label', 'get_network', 'count_params', 'count_macs']
 
 # %% ../nbs/12_networks.ipynb #27cb602d
-import logging, math
+import logging
 import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode

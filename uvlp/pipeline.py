@@ -280,7 +280,8 @@ def real_images(ctx:RunContext, res, ci:int) -> list:
 
 def write_images(ctx:RunContext, res, ci:int, mode:str, name:str='distilled'):
     "Write and stamp `<set>/<class_id>/<k>.png` for every prototype of `res` by synthesis stage `mode` (the Random row at its own size)"
-    from uvlp.synthesis import save_png, synthesize
+    from uvlp.synthesis import synthesize
+    from uvlp.utils import save_image
     s, cid = synth_config(ctx.cfg), ctx.info.class_ids[ci]
     size = s.size if name == 'distilled' else None
     paths = [ctx.run.image(cid, k, name) for k in range(len(res))]
@@ -289,7 +290,7 @@ def write_images(ctx:RunContext, res, ci:int, mode:str, name:str='distilled'):
                    progress=False, **ctx.models.text_inputs(method_value(ctx.cfg, 'prompt_chunks')))
     else:
         imgs = decode_latents(ctx.models.vae, res.latents) if mode == 'decode' else real_images(ctx, res, ci)
-        for im, p in zip(imgs, paths): save_png(im, p, size)
+        for im, p in zip(imgs, paths): save_image(im, p, size)
     ctx.run.stamp(*paths)
 
 def synthesis_stage(ctx:RunContext, progress:bool=True):

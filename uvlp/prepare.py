@@ -16,7 +16,7 @@ from PIL import Image
 from tqdm import tqdm
 from .config import DATASETS, DatasetInfo, get_dataset, image_folder_dataset, is_image, parse_class_list
 from .data import _WNID, list_images, match_descriptions, read_descriptions, write_descriptions
-from .utils import UMASK, load_json, save_json, temp_dir, tree_digest
+from .utils import atomic_dir, load_json, save_json, tree_digest
 
 # %% ../nbs/15_prepare.ipynb #7153433b
 logger = logging.getLogger(__name__)
@@ -166,14 +166,6 @@ def _check_out(out:Path, source:Path, overwrite:bool):
     if out.is_dir() and any(out.iterdir()) and not overwrite:
         raise FileExistsError(f"output {out} exists and is not empty: choose a new folder, or pass overwrite=True (--overwrite) to replace it")
 
-def _swap_in(tmp:Path, out:Path):
-    "Move the finished folder `tmp` to `out`, replacing an old `out` only now"
-    tmp.chmod(0o777 & ~UMASK)
-    old = out.with_name(f'.{out.name}.old')
-    if out.exists(): shutil.rmtree(old, ignore_errors=True); os.replace(out, old)
-    os.replace(tmp, out)
-    shutil.rmtree(old, ignore_errors=True)
-
 # %% ../nbs/15_prepare.ipynb #c902d117
 def import_descriptions(file, # a JSON-lines file of `{"file_name", "text"}` (e.g. VLCP's woof.jsonl)
                         root, # a prepared folder (`<root>/train/<wnid>/<file>`)
@@ -233,13 +225,10 @@ def prepare_subset(subset:str, # a registered ImageNet subset or a class-list fi
     files, csv_path = list_source(source, info, kind)
     checks = check_files(files, progress)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_dir(out)
-    try:
+    with atomic_dir(out, reset_modes=False) as tmp:   # copies keep their source's mode; links are never followed
         record = _record(info, source, kind, csv_path, link, _link_tree(files, tmp, link, checks['unreadable'], progress), checks)
         if descriptions is not None: record['descriptions'] = import_descriptions(descriptions, tmp, info)
         save_json(record, tmp/'source.json')
-    except BaseException: shutil.rmtree(tmp, ignore_errors=True); raise
-    _swap_in(tmp, out)
     for what in ('unreadable', 'duplicates', 'leaks'):
         if checks[what]: logger.warning(f"{out}: {what}: {len(checks[what])} (listed in source.json)")
     return record

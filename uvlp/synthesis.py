@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['logger', 'SCHEDULERS', 'SD_PARTS', 'SD_CLASSES', 'make_scheduler', 'check_sd_folder', 'load_sd', 'SynthConfig',
-           'proto_seed', 'sdedit', 'save_png', 'synthesize']
+           'proto_seed', 'sdedit', 'synthesize']
 
 # %% ../nbs/09_synthesis.ipynb #75ef4a61
 import logging, warnings
@@ -13,10 +13,9 @@ from pathlib import Path
 import torch
 from diffusers import DDIMScheduler, PNDMScheduler, StableDiffusionImg2ImgPipeline
 from diffusers.models.attention_processor import AttnProcessor, AttnProcessor2_0
-from PIL import Image
 from tqdm import tqdm
 from .config import default_device
-from .utils import atomic_write, derive_seed, load_json
+from .utils import derive_seed, load_json, save_image
 
 # %% ../nbs/09_synthesis.ipynb #fdea3eca
 logger = logging.getLogger(__name__)
@@ -125,17 +124,6 @@ def sdedit(pipe:StableDiffusionImg2ImgPipeline, # e.g. from `load_sd`
                **_text_inputs(pipe, prompts, cfg.negative_prompt, encode_prompt, embed_prompts))
     return out.images.float().cpu()
 
-# %% ../nbs/09_synthesis.ipynb #2f9d4b67
-def save_png(img:torch.Tensor, # [3, H, W] in [0, 1]
-             path, # where to write the PNG
-             size:int|None=None): # side in pixels (None: keep)
-    "Write one image as a PNG, resized to `size`, atomically"
-    arr = (img.clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
-    im = Image.fromarray(arr)
-    if size and im.size != (size, size): im = im.resize((size, size), Image.LANCZOS)
-    with atomic_write(path, 'wb') as f: im.save(f, format='PNG')
-    return Path(path)
-
 # %% ../nbs/09_synthesis.ipynb #20a610e9
 def synthesize(pipe:StableDiffusionImg2ImgPipeline, # e.g. from `load_sd`
                latents:torch.Tensor, # [N, 4, h, w] prototype latents, already × scaling_factor
@@ -152,6 +140,6 @@ def synthesize(pipe:StableDiffusionImg2ImgPipeline, # e.g. from `load_sd`
     out, bs = [], cfg.batch_size
     for i in tqdm(range(0, len(latents), bs), desc='synthesis', disable=not progress):
         imgs = sdedit(pipe, latents[i:i + bs], prompts[i:i + bs], keys[i:i + bs], cfg, encode_prompt, embed_prompts)
-        out += [save_png(im, p, cfg.size) for im, p in zip(imgs, paths[i:i + bs])]
+        out += [save_image(im, p, cfg.size) for im, p in zip(imgs, paths[i:i + bs])]
         logger.info('synthesised %d / %d images', len(out), len(latents))
     return out

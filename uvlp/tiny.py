@@ -9,7 +9,7 @@ __all__ = ['logger', 'TINY_CLIP', 'TINY_VAE', 'TINY_UNET', 'SD_SCHEDULE', 'TINY_
            'train_vae', 'clip_inputs', 'train_tiny', 'class_mean_latents']
 
 # %% ../nbs/11_tiny.ipynb #c2f36656
-import json, logging, math, os, platform, time
+import logging, math, os, platform, time
 from dataclasses import dataclass, replace
 from importlib.resources import files
 from pathlib import Path
@@ -20,12 +20,12 @@ from open_clip.loss import ClipLoss
 from torch.utils.data import StackDataset
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 from tqdm import tqdm
-from .config import default_device, get_dataset
+from .config import get_dataset, normalize_images
 from .data import grounded_captions, load_digits_split
 from .features import encode_latents
-from .finetune import FinetuneConfig, replace_dir, save_pipeline, train_unet
+from .finetune import FinetuneConfig, save_pipeline, train_unet
 from .synthesis import load_sd
-from .utils import atomic_write, load_json, save_json, temp_dir
+from .utils import atomic_dir, load_json, save_json
 
 # %% ../nbs/11_tiny.ipynb #5b4cc99c
 logger = logging.getLogger(__name__)
@@ -144,10 +144,9 @@ def save_tiny(stack:TinyStack, # the stack to save
     "Save the stack's weights as safetensors"
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
     save_pipeline(path/'pipeline', stack.unet, stack.vae, stack.scheduler, dtype=dtype)
-    tmp = temp_dir(path/'clip')
-    safetensors.torch.save_file({k: v.to(dtype).contiguous() for k, v in stack.clip.state_dict().items()}, tmp/'open_clip_model.safetensors')
-    save_json(TINY_CLIP, tmp/'open_clip_config.json')
-    replace_dir(tmp, path/'clip')
+    with atomic_dir(path/'clip') as tmp:
+        safetensors.torch.save_file({k: v.to(dtype).contiguous() for k, v in stack.clip.state_dict().items()}, tmp/'open_clip_model.safetensors')
+        save_json(TINY_CLIP, tmp/'open_clip_config.json')
     return path
 
 # %% ../nbs/11_tiny.ipynb #4ce5f7df
@@ -231,7 +230,7 @@ def train_vae(vae:AutoencoderKL, # the model to train (in place)
 # %% ../nbs/11_tiny.ipynb #e45ed715
 def clip_inputs(images:torch.Tensor): # [N, 3, H, W] in [0, 1], already 32 px
     "CLIP's normalisation (OpenAI mean / std) of a batch of 32 px images"
-    return (images - torch.tensor(open_clip.OPENAI_DATASET_MEAN)[:, None, None]) / torch.tensor(open_clip.OPENAI_DATASET_STD)[:, None, None]
+    return normalize_images(images, (open_clip.OPENAI_DATASET_MEAN, open_clip.OPENAI_DATASET_STD))
 
 # %% ../nbs/11_tiny.ipynb #8c56f56f
 def train_tiny(path=None, # output folder (default: the package's uvlp/assets/tiny)
