@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['logger', 'FinetuneConfig', 'train_transform', 'CaptionedImages', 'hf_tokenize', 'encode_batch', 'diffusion_loss',
-           'drop_captions', 'FinetuneResult', 'train_unet', 'replace_dir', 'save_pipeline', 'finetune_sd']
+           'drop_captions', 'FinetuneResult', 'train_unet', 'save_pipeline', 'finetune_sd']
 
 # %% ../nbs/10_finetune.ipynb #920efd3f
-import copy, logging, math, os, shutil
+import copy, logging, math
 from dataclasses import dataclass
 from pathlib import Path
 import torch
@@ -22,7 +22,7 @@ from tqdm import tqdm
 from .config import default_device
 from .synthesis import load_sd
 from .data import open_rgb
-from .utils import derive_seed, temp_dir, UMASK
+from .utils import atomic_dir, derive_seed
 
 # %% ../nbs/10_finetune.ipynb #79215503
 logger = logging.getLogger(__name__)
@@ -166,15 +166,6 @@ def train_unet(unet:UNet2DConditionModel, # the UNet to train (in place)
     logger.info('fine-tuned %d steps, loss %.4f -> %.4f', steps, losses[0], losses[-1])
     return FinetuneResult(acc.unwrap_model(model).eval(), ema, losses)
 
-# %% ../nbs/10_finetune.ipynb #38a14229
-def replace_dir(tmp:Path, dest:Path):
-    "Move the finished folder `tmp` to `dest`, replacing an old `dest` only once `tmp` is complete"
-    for p in [tmp, *tmp.rglob('*')]: p.chmod((0o777 if p.is_dir() else 0o666) & ~UMASK)  # temporary folders are private (0700): give the usual modes
-    old = dest.with_name(f'.{dest.name}.old.tmp')   # litter (utils.LITTER) if killed between the two renames
-    if dest.exists(): shutil.rmtree(old, ignore_errors=True); os.replace(dest, old)
-    os.replace(tmp, dest)
-    shutil.rmtree(old, ignore_errors=True)
-
 # %% ../nbs/10_finetune.ipynb #c2672d2b
 def save_pipeline(out_dir, # the folder to (re)write
                   unet, vae, scheduler, # the pipeline's models and inference scheduler
@@ -189,10 +180,7 @@ def save_pipeline(out_dir, # the folder to (re)write
     if ema is not None: ema.copy_to(unet.parameters())
     pipe = StableDiffusionPipeline(vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet, scheduler=scheduler,
                                    safety_checker=None, feature_extractor=None, requires_safety_checker=False)
-    tmp = temp_dir(out_dir)
-    try: pipe.save_pretrained(tmp, safe_serialization=True)
-    except BaseException: shutil.rmtree(tmp, ignore_errors=True); raise
-    replace_dir(tmp, out_dir)
+    with atomic_dir(out_dir) as tmp: pipe.save_pretrained(tmp, safe_serialization=True)
     return out_dir
 
 # %% ../nbs/10_finetune.ipynb #bc916d05
