@@ -259,7 +259,7 @@ def _class_features(clip:Clip, paths:list, texts:list, class_id:str, class_name:
     txt = cached(cache_dir, dict(kind='clip-text', model=clip.name, texts=texts_fingerprint(texts), **policy),
                  lambda: {'x': embed_texts(clip, texts, policy=text_policy)})
     lat = None if vae is None else cached(
-        cache_dir, dict(kind='vae-latent', model=vae_name or model_fingerprint(vae), data=data, size=size, seed=seed if sample else None),
+        cache_dir, dict(kind='vae-latent', model=vae_name, data=data, size=size, seed=seed if sample else None),
         lambda: {'x': vae_latents(vae, paths, size, seed, sample, [f'{class_id}/{Path(p).name}' for p in paths], **kw)})
     return Features(class_id, class_name, list(paths), list(texts), img['x'], txt['x'], None if lat is None else lat['x'])
 
@@ -282,7 +282,7 @@ def extract_features(clip:Clip, # CLIP model (see `load_clip`)
     "One `Features` per class of `info` (in label order) or of `classes` (in their order), read from or written to the cache"
     if len(texts) != len(images.paths): raise ValueError(f"{len(texts)} descriptions for {len(images.paths)} images: give one per image")
     if text_policy not in TEXT_POLICIES: raise ValueError(f"unknown text policy {text_policy!r}: choose one of {TEXT_POLICIES}")
-    vae_name = None if vae is None else model_fingerprint(vae)
+    vae_name = None if vae is None or cache_dir is None else model_fingerprint(vae)   # the cache's key only: not hashed without one
     out = []
     for c in tqdm(range(info.n_classes) if classes is None else classes, disable=not progress, desc='classes'):
         sel = [i for i, l in enumerate(images.labels) if l == c]
