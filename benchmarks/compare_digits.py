@@ -40,13 +40,14 @@ VARIANTS = {
 FULL_IPC = 10
 
 def cells(work:Path, epochs:int, ipcs=IPCS) -> list:
-    "(label, ipc, DistillConfig) of every cell, IPC 10 first, 'Random' first in each IPC, 'Full' last of all"
+    "(label, ipc, DistillConfig) of every cell, IPC 10 first, 'Random' first in each IPC, 'Full' last of IPC 10"
     from uvlp.pipeline import DistillConfig
     from uvlp.sweep import cell_name
     base = dict(dataset='digits', seed=0, eval_nets=('convnet',), eval_repeats=3, eval_epochs=epochs, device='cpu',
                 feature_cache=str(work/'feature_cache'))
     run = lambda lab, i: (lab, i, DistillConfig(**base, **VARIANTS[lab], ipc=i, out_dir=str(work/cell_name('digits', i, 0, lab))))
-    return [run(lab, i) for i in ipcs for lab in VARIANTS if lab != 'Full'] + [run('Full', FULL_IPC)]
+    block = lambda i: [run(lab, i) for lab in VARIANTS if lab != 'Full'] + [run('Full', i)] * (i == FULL_IPC)
+    return [c for i in ipcs for c in block(i)]
 
 def reuse_random(ctx, donor:Path|None) -> bool:
     "Copy the donor run's stamped 'Random' record into this run when its random images are byte-identical to the donor's"
@@ -122,16 +123,26 @@ def report(work:Path, out:Path):
     sec = ['| Column | ' + ' | '.join(stages) + ' |', '|---|' + '---:|' * len(stages)]
     sec += [f"| {lab} | " + ' | '.join(f"{s.get(k, 0):.1f}" for k in stages) + ' |' for lab, s in at10.items()]
     md = [f"# Every method on the embedded digits (tiny stack, CPU)\n",
-          f"Embedded digits at 32 px, shipped tiny CLIP and tiny SD (random-initialised stand-ins, not the paper's models), seed 0; "
+          f"Embedded digits at 32 px, the shipped tiny CLIP, VAE and UNet (small models trained on these digits, not the paper's CLIP ViT-L/14 and SD 1.5), seed 0; "
           f"ConvNet-3, best top-1 (%) mean ± std over 3 repeats; **shortened schedule: {load_json_epochs(cs)} epochs, not the "
           f"evaluation protocol**. Best of a row in bold, second underlined. 'Full' is the whole training set (run once, at IPC "
           f"{FULL_IPC}, shown in every block). {len(cs)} cells, {wall / 60:.0f} min wall on one thread of a shared 2-core machine.\n",
-          sweep_table(rows, cols), '', f"Seconds per stage at IPC 10 (one thread; summed over resumed invocations; the "
+          sweep_table(rows, cols), '', paired_table(cs, cols), '', f"Seconds per stage at IPC 10 (one thread; summed over resumed invocations; the "
           f"evaluation of runs that reused the Random record trains one set, the others two):\n", *sec, '',
           'Made by `OMP_NUM_THREADS=1 python benchmarks/compare_digits.py` then `--report`.']
     with atomic_write(out.with_suffix('.md')) as f: f.write('\n'.join(md) + '\n')
     save_json(dict(stage_seconds_ipc10=at10, cells=cs), out.with_suffix('.json'))
     print('\n'.join(md))
+
+def paired_table(cs:list, cols:list) -> str:
+    "Each run's own set against the random real images of the same run (saved at that method's image size), mean top-1"
+    ipcs = sorted({c['ipc'] for c in cs})
+    got = {(c['label'], c['ipc']): c for c in cs}
+    lines = ["Each run against its own 'Random' copy (the same selection, saved at that method's image size: VLCP's is 8 px and "
+             "D4M's 224 px on the digits, the others 32 px): mean top-1 of the run's set / of its Random copy.\n",
+             '| Column | ' + ' | '.join(f'IPC {i}' for i in ipcs) + ' |', '|---|' + '---:|' * len(ipcs)]
+    cell = lambda c: '–' if c is None else f"{c['top1']:.1f} / {c['random']:.1f}"
+    return '\n'.join(lines + [f"| {lab} | " + ' | '.join(cell(got.get((lab, i))) for i in ipcs) + ' |' for lab in cols if lab != 'Random'])
 
 def load_json_epochs(cs) -> int:
     from uvlp.utils import load_json

@@ -100,11 +100,12 @@ def _eval_key(rec:dict) -> tuple:
 
 def collect(runs, # run directories, or the cells of `sweep_cells` (their `variant` labels the columns); unfinished runs are skipped
            ) -> list:
-    "One row per (run, set, network): the method's set under the run's variant label, 'Random' once per (dataset, ipc, seed, network)"
-    rows, kept = [], {}
+    "One row per (run, set, network): the method's set under its variant label, one 'Random' per (dataset, ipc, seed, network)"
+    rows, kept, found = [], {}, []
     for d, variant in map(_run_label, runs):
-        if not (d/'eval/metrics.json').exists(): logger.warning(f"{d}: no eval/metrics.json, skipped"); continue
-        cfg, m = load_json(d/'manifest.json')['config'], load_json(d/'eval/metrics.json')
+        if (d/'eval/metrics.json').exists(): found.append((d, variant, load_json(d/'manifest.json')['config'], load_json(d/'eval/metrics.json')))
+        else: logger.warning(f"{d}: no eval/metrics.json, skipped")
+    for d, variant, cfg, m in sorted(found, key=lambda f: f[3]['method'] != 'random'):   # stable: the random runs' copies first
         own = SET_NAMES[m['method']]
         for name, rec in m['records'].items():
             col = (variant or name) if name == own else name
