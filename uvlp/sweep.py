@@ -107,8 +107,8 @@ def collect(runs, # run directories, or the cells of `sweep_cells` (their `varia
     for d, variant in map(_run_label, runs):
         if (d/'eval/metrics.json').exists(): found.append((d, variant, load_json(d/'manifest.json')['config'], load_json(d/'eval/metrics.json')))
         else: logger.warning(f"{d}: no eval/metrics.json, skipped")
-    for d, variant, cfg, m in sorted(found, key=lambda f: f[3]['method'] != 'random'):   # stable: the random runs' copies first
-        own = SET_NAMES[m['method']]
+    for d, variant, cfg, m in sorted(found, key=lambda f: f[3].get('method') != 'random'):   # stable: the random runs' copies first
+        own = SET_NAMES[m.get('method', 'uvlp')]   # runs made before the pipeline had methods are UVLP's
         for name, rec in m['records'].items():
             col = (variant or name) if name == own else name
             for net, r in rec['results'].items():
