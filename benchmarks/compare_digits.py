@@ -112,7 +112,7 @@ def report(work:Path, out:Path):
     from uvlp.sweep import collect, sweep_table, plot_sweep
     from uvlp.utils import save_json, atomic_write
     cs = [json.loads(l) for l in (work/'cells.jsonl').read_text().splitlines()]
-    rows = collect({c['run']: c['label'] for c in cs})
+    rows = collect([dict(out_dir=c['run'], variant=c['label']) for c in cs])
     ipcs = sorted({c['ipc'] for c in cs})
     rows += [r | dict(ipc=i) for r in rows if r['set'] == 'Full' for i in ipcs if i != r['ipc']]   # the full set is the same at every IPC
     cols = list(dict.fromkeys(['Random', 'K-Center', 'Herding', 'D4M', 'VLCP', 'UVLP', *VARIANTS]))

@@ -100,6 +100,19 @@ def _eval_key(rec:dict) -> tuple:
     "What makes two evaluations of one set comparable: training images, repeats, schedule"
     return rec.get('n_train'), rec.get('repeats'), str(rec.get('protocol'))
 
+def _keep(kept:dict, # key -> (run, what its evaluation was) of the rows kept so far
+          key:tuple, # (dataset, ipc, seed, network, column)
+          rec:dict, # the set's evaluation record
+          d:Path, # its run
+         ) -> bool:
+    "Keep this row? A repeated 'Random' is dropped (after checking it is comparable); any other repeated column is refused"
+    if key not in kept: kept[key] = (d, _eval_key(rec)); return True
+    if key[-1] != 'Random': raise ValueError(f"{d} and {kept[key][0]} both give column {key[-1]!r} for {key[:4]}: label the runs with "
+                                             f"their variants (pass the cells of `sweep_cells`, or dicts with out_dir and variant)")
+    if _eval_key(rec) != kept[key][1]: raise ValueError(f"{d}: its 'Random' {key[3]} record was evaluated under other settings "
+                                                        f"({_eval_key(rec)}) than {kept[key][0]}'s ({kept[key][1]}): sweep one schedule at a time")
+    return False
+
 def collect(runs, # run directories, or the cells of `sweep_cells` (their `variant` labels the columns); unfinished runs are skipped
            ) -> list:
     "One row per (run, set, network): the method's set under its variant label, one 'Random' per (dataset, ipc, seed, network)"
@@ -112,14 +125,9 @@ def collect(runs, # run directories, or the cells of `sweep_cells` (their `varia
         for name, rec in m['records'].items():
             col = (variant or name) if name == own else name
             for net, r in rec['results'].items():
-                key = (cfg['dataset'], cfg['ipc'], cfg['seed'], net)
-                if col == 'Random' and key in kept:
-                    if _eval_key(rec) != kept[key]: raise ValueError(f"{d}: its 'Random' {net} record was evaluated under other settings "
-                                                                     f"({_eval_key(rec)}) than an earlier run's ({kept[key]}): sweep one schedule at a time")
-                    continue
-                if col == 'Random': kept[key] = _eval_key(rec)
-                rows.append(dict(dataset=cfg['dataset'], ipc=cfg['ipc'], seed=cfg['seed'], set=col, net=net, label=r['label'],
-                                 best=list(r['best']), official=m['official'], run=str(d)))
+                if _keep(kept, (cfg['dataset'], cfg['ipc'], cfg['seed'], net, col), rec, d):
+                    rows.append(dict(dataset=cfg['dataset'], ipc=cfg['ipc'], seed=cfg['seed'], set=col, net=net, label=r['label'],
+                                     best=list(r['best']), official=m['official'], run=str(d)))
     return rows
 
 # %% ../nbs/14_sweep.ipynb #68e15253
