@@ -1,0 +1,160 @@
+"""Every method of the comparison, and the synthesis and fusion ablations, on the embedded digits (tiny stack, CPU, one thread).
+
+What runs: `uvlp.pipeline` runs of the embedded 8×8 digits (shown at 32 px) with the shipped tiny CLIP and tiny SD,
+seed 0, IPC 1, 10 and 20, for every column of `VARIANTS`: the real-image selections (Random, K-Center, Herding), the
+prototype rules D4M, VLCP and UVLP with their default synthesis (SDEdit) and with the `decode` (VAE-decode the prototype
+latent, no diffusion) and `real` (the prototype's best member's real image) synthesis ablations, three fusion ablations of
+UVLP (α = 1: image only; α = 0: text only; no class / cluster α search), and the full training set (IPC 10 only: it is
+the same set at every IPC, so its rows stand in every IPC block; one repeat). Evaluation: ConvNet-3 (32 px), 3 repeats,
+--epochs epochs (default 10): a SHORTENED schedule, not the evaluation protocol.
+
+Cost: the 'Random' row of every run is the same images evaluated with the same seed, so it is trained once per IPC (by
+the 'Random' run) and its record is copied into the other runs of that IPC after checking that their random images are
+byte-identical (`uvlp.utils.tree_digest`); otherwise the run evaluates it itself. Features are extracted once into a
+shared feature cache.
+
+Resumable in pieces: each cell is a run directory under --work (default /work/scratch/compare_digits, outside the
+repository); a finished cell costs ~nothing on a rerun. Each finished cell is also appended to <work>/cells.jsonl (wall
+seconds, stage seconds). `--report` writes benchmarks/results/compare_digits.{md,png,json} from whatever cells are
+done: the table and figure of `uvlp.sweep`, and the seconds of each stage of every method at IPC 10.
+
+    OMP_NUM_THREADS=1 setsid nohup python benchmarks/compare_digits.py > /work/scratch/compare_digits.log 2>&1 &
+    python benchmarks/compare_digits.py --report
+"""
+import argparse, dataclasses, json, logging, shutil, time
+from pathlib import Path
+import torch
+
+RESULTS = Path(__file__).parent / 'results'
+IPCS = (10, 1, 20)   # IPC 10 first: the block the stage seconds are read from
+VARIANTS = {
+    'Random': dict(method='random'), 'UVLP': dict(method='uvlp'), 'VLCP': dict(method='vlcp'), 'D4M': dict(method='d4m'),
+    'K-Center': dict(method='kcenter'), 'Herding': dict(method='herding'),
+    'UVLP decode': dict(method='uvlp', synthesis='decode'), 'UVLP real': dict(method='uvlp', synthesis='real'),
+    'VLCP decode': dict(method='vlcp', synthesis='decode'), 'VLCP real': dict(method='vlcp', synthesis='real'),
+    'D4M decode': dict(method='d4m', synthesis='decode'), 'D4M real': dict(method='d4m', synthesis='real'),
+    'UVLP α=1 (image only)': dict(method='uvlp', alpha=1.0), 'UVLP α=0 (text only)': dict(method='uvlp', alpha=0.0),
+    'UVLP no α search': dict(method='uvlp', class_search=False, cluster_search=False),
+    'Full': dict(method='full', eval_repeats=1),   # one training run: ~14× the images of IPC 10, too slow for 3 on the shared CPU
+}
+FULL_IPC = 10
+
+def cells(work:Path, epochs:int, ipcs=IPCS) -> list:
+    "(label, ipc, DistillConfig) of every cell, IPC 10 first, 'Random' first in each IPC, 'Full' last of IPC 10"
+    from uvlp.pipeline import DistillConfig
+    from uvlp.sweep import cell_name
+    base = dict(dataset='digits', seed=0, eval_nets=('convnet',), eval_repeats=3, eval_epochs=epochs, device='cpu',
+                feature_cache=str(work/'feature_cache'))
+    run = lambda lab, i: (lab, i, DistillConfig(**(base | VARIANTS[lab]), ipc=i, out_dir=str(work/cell_name('digits', i, 0, lab))))
+    block = lambda i: [run(lab, i) for lab in VARIANTS if lab != 'Full'] + [run('Full', i)] * (i == FULL_IPC)
+    return [c for i in ipcs for c in block(i)]
+
+def reuse_random(ctx, donor:Path|None) -> bool:
+    "Copy the donor run's stamped 'Random' record into this run when its random images are byte-identical to the donor's"
+    from uvlp.pipeline import RunDir, images_done, write_random
+    from uvlp.utils import tree_digest
+    part = ctx.run.eval_part('Random', ctx.cfg.eval_nets[0])
+    if donor is None or ctx.cfg.method == 'random' or ctx.run.done(part): return False
+    d = RunDir(donor)
+    if not d.done(d.eval_part('Random', ctx.cfg.eval_nets[0])): return False
+    for c in range(ctx.info.n_classes):
+        if not images_done(ctx.run, ctx.info.class_ids[c], ctx.cfg.ipc, 'random'): write_random(ctx, c)
+    if tree_digest(ctx.run.set_dir('random')) != tree_digest(d.set_dir('distilled')): return False
+    part.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(d.eval_part('Random', ctx.cfg.eval_nets[0]), part); ctx.run.stamp(part)
+    return True
+
+def run_cell(cfg, donor:Path|None) -> dict:
+    "Run or resume one cell: the stages up to synthesis (timed in the manifest), the Random record reused if possible, evaluation"
+    from uvlp.pipeline import evaluate_stage, evaluation_done, open_run, run_stages
+    with open_run(cfg) as ctx:
+        run_stages(dataclasses.replace(ctx, cfg=dataclasses.replace(cfg, evaluate=False)), progress=False)
+        reused = reuse_random(ctx, donor)
+        if not evaluation_done(ctx): evaluate_stage(ctx, progress=False)
+    return dict(reused_random=reused)
+
+def stage_seconds(run:Path) -> dict:
+    "Seconds of each stage of a run, summed over its invocations (a resumed stage adds its remaining part)"
+    from uvlp.utils import load_json
+    s = {}
+    for inv in load_json(run/'manifest.json')['invocations']:
+        for k, v in inv['seconds'].items(): s[k] = round(s.get(k, 0) + v, 3)
+    return s
+
+def running_table(work:Path) -> str:
+    "The cells done so far: label, IPC, mean top-1 of the set and of Random, wall seconds"
+    lines = [json.loads(l) for l in (work/'cells.jsonl').read_text().splitlines()] if (work/'cells.jsonl').exists() else []
+    return '\n'.join(f"{c['label']:<24} ipc {c['ipc']:>2}  {c['top1']:6.2f}  (Random {c['random']:6.2f})  {c['wall_s']:7.1f} s"
+                     for c in lines)
+
+def run_all(work:Path, epochs:int, threads:int):
+    from uvlp.utils import load_json
+    from uvlp.pipeline import SET_NAMES
+    torch.set_num_threads(threads)
+    work.mkdir(parents=True, exist_ok=True)
+    done = {(c['label'], c['ipc']) for c in map(json.loads, (work/'cells.jsonl').read_text().splitlines())} if (work/'cells.jsonl').exists() else set()
+    donors = {}
+    for lab, ipc, cfg in cells(work, epochs):
+        t = time.time()
+        info = run_cell(cfg, donors.get(ipc))
+        if cfg.method == 'random': donors[ipc] = Path(cfg.out_dir)
+        m, wall = load_json(Path(cfg.out_dir)/'eval/metrics.json'), time.time() - t
+        mean = lambda s: sum(b := m['records'][s]['results']['convnet']['best']) / len(b)
+        rec = dict(label=lab, ipc=ipc, run=cfg.out_dir, wall_s=round(wall, 1), seconds=stage_seconds(Path(cfg.out_dir)),
+                   top1=mean(SET_NAMES[cfg.method]), random=mean('Random'), **info)
+        if (lab, ipc) not in done:
+            with open(work/'cells.jsonl', 'a') as f: f.write(json.dumps(rec) + '\n')
+        print(f"cell {lab} ipc {ipc}: {wall:.1f} s wall, stages {rec['seconds']}, reused Random: {info['reused_random']}", flush=True)
+        print(running_table(work), flush=True)
+
+def report(work:Path, out:Path):
+    "The markdown table, the figure and the stage seconds of the cells done so far"
+    from uvlp.sweep import collect, sweep_table, plot_sweep
+    from uvlp.utils import save_json, atomic_write
+    cs = [json.loads(l) for l in (work/'cells.jsonl').read_text().splitlines()]
+    rows = collect([dict(out_dir=c['run'], variant=c['label']) for c in cs])
+    ipcs = sorted({c['ipc'] for c in cs})
+    rows += [r | dict(ipc=i) for r in rows if r['set'] == 'Full' for i in ipcs if i != r['ipc']]   # the full set is the same at every IPC
+    cols = list(dict.fromkeys(['Random', 'K-Center', 'Herding', 'D4M', 'VLCP', 'UVLP', *VARIANTS]))
+    at10 = {c['label']: c['seconds'] for c in cs if c['ipc'] == 10}
+    fig = plot_sweep(rows, cols); fig.savefig(out.with_suffix('.png'), dpi=80)
+    wall = sum(c['wall_s'] for c in cs)
+    stages = ['features', 'prototypes', 'synthesis', 'evaluation']
+    sec = ['| Column | ' + ' | '.join(stages) + ' |', '|---|' + '---:|' * len(stages)]
+    sec += [f"| {lab} | " + ' | '.join(f"{s.get(k, 0):.1f}" for k in stages) + ' |' for lab, s in at10.items()]
+    md = [f"# Every method on the embedded digits (tiny stack, CPU)\n",
+          f"Embedded digits at 32 px, the shipped tiny CLIP, VAE and UNet (small models trained on these digits, not the paper's CLIP ViT-L/14 and SD 1.5), seed 0; "
+          f"ConvNet-3, best top-1 (%) mean ± std over 3 repeats; **shortened schedule: {load_json_epochs(cs)} epochs, not the "
+          f"evaluation protocol**. Best of a row in bold, second underlined. 'Full' is the whole training set (run once, at IPC "
+          f"{FULL_IPC}, shown in every block; ONE training run, so its ± is 0). {len(cs)} cells, {wall / 60:.0f} min wall on one thread of a shared 2-core machine.\n",
+          sweep_table(rows, cols), '', paired_table(cs, cols), '', f"Seconds per stage at IPC 10 (one thread; summed over resumed invocations; the "
+          f"evaluation of runs that reused the Random record trains one set, the others two):\n", *sec, '',
+          'Made by `OMP_NUM_THREADS=1 python benchmarks/compare_digits.py` then `--report`.']
+    with atomic_write(out.with_suffix('.md')) as f: f.write('\n'.join(md) + '\n')
+    save_json(dict(stage_seconds_ipc10=at10, cells=cs), out.with_suffix('.json'))
+    print('\n'.join(md))
+
+def paired_table(cs:list, cols:list) -> str:
+    "Each run's own set against the random real images of the same run (saved at that method's image size), mean top-1"
+    ipcs = sorted({c['ipc'] for c in cs})
+    got = {(c['label'], c['ipc']): c for c in cs}
+    lines = ["Each run against its own 'Random' copy (the same selection, saved at that method's image size: VLCP's is 8 px and "
+             "D4M's 224 px on the digits, the others 32 px): mean top-1 of the run's set / of its Random copy.\n",
+             '| Column | ' + ' | '.join(f'IPC {i}' for i in ipcs) + ' |', '|---|' + '---:|' * len(ipcs)]
+    cell = lambda c: '–' if c is None else f"{c['top1']:.1f} / {c['random']:.1f}"
+    return '\n'.join(lines + [f"| {lab} | " + ' | '.join(cell(got.get((lab, i))) for i in ipcs) + ' |' for lab in cols if lab != 'Random'])
+
+def load_json_epochs(cs) -> int:
+    from uvlp.utils import load_json
+    return load_json(Path(cs[0]['run'])/'manifest.json')['config']['eval_epochs']
+
+if __name__ == '__main__':
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--work', default='/work/scratch/compare_digits', help='run directories and cells.jsonl (outside the repository)')
+    p.add_argument('--epochs', type=int, default=10, help='evaluation epochs (a shortened schedule, not the protocol)')
+    p.add_argument('--threads', type=int, default=1)
+    p.add_argument('--report', action='store_true', help='write benchmarks/results/compare_digits.{md,png,json} from the cells done')
+    a = p.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    if a.report: report(Path(a.work), RESULTS/'compare_digits')
+    else: run_all(Path(a.work), a.epochs, a.threads)
