@@ -75,7 +75,8 @@ def table(cells:dict) -> str:
                         f" ({cells[c]['settings']['epochs']} ep, {cells[c]['settings']['repeats']} run{'s' * (cells[c]['settings']['repeats'] > 1)})")
             for c in cells]
     return '\n'.join(['| net | ' + ' | '.join(head) + ' |', '|---|' + '---:|' * len(cells),
-                      '| ConvNet-3 | ' + ' | '.join(f"{r(c)['mean']:.1f} ± {r(c)['std']:.1f}" for c in cells) + ' |'])
+                      '| ConvNet-3 | ' + ' | '.join(f"{r(c)['mean']:.1f} ± {r(c)['std']:.1f}" for c in cells) + ' |',
+                      '| ConvNet-3, run 1 only (same seed in every cell) | ' + ' | '.join(f"{r(c)['best'][0]:.1f}" for c in cells) + ' |'])
 
 def write_md(rec:dict, path:Path):
     "The table, how it was made and what is missing, as markdown"
@@ -85,9 +86,13 @@ def write_md(rec:dict, path:Path):
              f"IPC {s['ipc']}; every method through a colour tiny stack (CLIP, VAE, UNet) trained here on the {rec['n_train']} training images "
              f"and their grounded colour captions (steps {st['steps']}, {sum(st['seconds'].values()) / 60:.0f} min on {st['threads']} thread(s)); "
              f"ConvNet-3 at 32 px, best top-1 (%) on val, mean ± population std over runs.", '',
-             f"**Shortened schedule, NOT the protocol (1000 epochs):** {s['epochs']} epochs × {s['repeats']} runs per set; full data "
+             f"**Shortened schedule, NOT the protocol (1000 epochs):** {s['epochs']} epochs × {s['repeats']} runs per set unless its column says otherwise; full data "
              f"{s['full_epochs']} epochs × {s['full_repeats']} run(s) (LR milestones and evaluations scaled).", '',
-             table(cells), '', 'Seconds per cell (distillation: features, prototypes, synthesis; evaluation), 1 thread, CPU:']
+             table(cells), '']
+    late = [NAMES[c] for c, r in cells.items() if c != 'full' and r['settings']['repeats'] != s['repeats']]
+    if late: lines += [f"{', '.join(late)}: 1 run only (`--cell-repeats 1`, to fit the time), the same seed as run 1 of the "
+                       f"{s['repeats']}-run cells: compare them on the run-1 row.", '']
+    lines += ['Seconds per cell (distillation: features, prototypes, synthesis; evaluation), 1 thread, CPU:']
     lines += [f"- {NAMES[c]}: distil {r['distil_s']:.0f} s ({', '.join(f'{k} {v:.0f}' for k, v in r['stages_s'].items())}), eval {r['eval_s']:.0f} s"
               for c, r in cells.items()]
     lines += ['', f"Made by `{rec['command']}` (cells may run in parallel processes, each given some `--cells`)."]
@@ -105,7 +110,7 @@ def write_png(rec:dict, path:Path):
     ax.barh(range(len(r)), [x['mean'] for x in r], xerr=[x['std'] for x in r], color='tab:blue')
     ax.set_yticks(range(len(r)), [NAMES[c] for c in cells], fontsize=8); ax.invert_yaxis()
     ax.set_xlabel('ConvNet-3 top-1 (%), CIFAR-10 val'); ax.set_title('IPC 10, tiny colour stack, shortened schedule', fontsize=9)
-    rows = [c for c in cells if c != 'full']
+    rows = [c for c in cells if c != 'full'] or ['full']
     grid = [[Image.open(Path(cells[c]['run_dir']) / 'distilled' / cid / '0.png').convert('RGB').resize((32, 32)) for cid in ids] for c in rows]
     canvas = Image.new('RGB', (32 * len(ids), 32 * len(rows)), 'white')
     for i, row in enumerate(grid):
@@ -133,6 +138,8 @@ def main():
     p.add_argument('--ipc', type=int, default=10); p.add_argument('--seed', type=int, default=0)
     p.add_argument('--epochs', type=int, default=100); p.add_argument('--repeats', type=int, default=3)
     p.add_argument('--full-epochs', type=int, default=8); p.add_argument('--full-repeats', type=int, default=1)
+    p.add_argument('--cell-repeats', type=int, default=None,
+                   help='runs for the cells of this invocation instead of --repeats (recorded per cell; run 1 is the same seed as run 1 of --repeats)')
     p.add_argument('--threads', type=int, default=1, help='torch CPU threads')
     p.add_argument('--cells', nargs='+', default=list(CELLS), choices=list(CELLS))
     p.add_argument('--out', default=str(RESULTS / 'cifar_methods.json'))
@@ -148,7 +155,7 @@ def main():
                n_train=len(list_images(data, ds, 'train', 0.).paths), n_val=len(list_images(data, ds, 'val', 0.).paths))
     done = (load_json(out) if out.exists() else {}).get('cells', {}) if (load_json(out) if out.exists() else {}).get('settings') == settings else {}
     for cell in a.cells:
-        want = dict(epochs=a.full_epochs, repeats=a.full_repeats) if cell == 'full' else dict(epochs=a.epochs, repeats=a.repeats)
+        want = dict(epochs=a.full_epochs, repeats=a.full_repeats) if cell == 'full' else dict(epochs=a.epochs, repeats=a.cell_repeats or a.repeats)
         if cell in done and done[cell]['settings'] == want: continue
         entry = run_cell(cell, data, Path(a.stack), work, ds, a, want)
         rec = record(out, rec, cell, entry)
