@@ -68,6 +68,8 @@ def run_cell(cell:str, data:Path, stack:Path, work:Path, ds, a, want:dict) -> di
     return r | dict(settings=want, config=CELLS[cell], run_dir=str(run.root), distil_s=t_distil, stages_s=stages,
                     eval_s=time.time() - t - t_distil, command='python ' + ' '.join(sys.argv), threads=torch.get_num_threads(), date=datetime.date.today().isoformat())
 
+def in_order(cells:dict) -> dict: return {c: cells[c] for c in CELLS if c in cells}   # the JSON file sorts its keys
+
 def table(cells:dict) -> str:
     "One markdown row (ConvNet-3), one column per method: mean ± population std"
     r = lambda c: cells[c]['results']['convnet']
@@ -80,7 +82,7 @@ def table(cells:dict) -> str:
 
 def write_md(rec:dict, path:Path):
     "The table, how it was made and what is missing, as markdown"
-    cells, s, st = rec['cells'], rec['settings'], rec['stack']
+    cells, s, st = in_order(rec['cells']), rec['settings'], rec['stack']
     missing = [c for c in CELLS if c not in cells]
     lines = [f"CIFAR-10, real test images divided per class 80/20 into train/val with seed {s['seed']} ({rec['n_train']} / {rec['n_val']} images); "
              f"IPC {s['ipc']}; every method through a colour tiny stack (CLIP, VAE, UNet) trained here on the {rec['n_train']} training images "
@@ -104,7 +106,7 @@ def write_png(rec:dict, path:Path):
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     from PIL import Image
-    cells, ids = rec['cells'], rec['class_ids']
+    cells, ids = in_order(rec['cells']), rec['class_ids']
     fig, (ax, im) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw=dict(width_ratios=[1, 1.3]))
     r = [cells[c]['results']['convnet'] for c in cells]
     ax.barh(range(len(r)), [x['mean'] for x in r], xerr=[x['std'] for x in r], color='tab:blue')
@@ -161,7 +163,7 @@ def main():
         rec = record(out, rec, cell, entry)
         r = entry['results']['convnet']
         print(f"{NAMES[cell]}: {r['mean']:.2f} ± {r['std']:.2f}  (distil {entry['distil_s']:.0f} s, eval {entry['eval_s']:.0f} s)", flush=True)
-        print(table(rec['cells']), flush=True)
+        print(table(in_order(rec['cells'])), flush=True)
     if out.exists(): print(out.with_suffix('.md').read_text())
 
 if __name__ == '__main__': main()
