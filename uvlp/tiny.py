@@ -236,10 +236,14 @@ def clip_inputs(images:torch.Tensor): # [N, 3, H, W] in [0, 1], already 32 px
 def train_tiny(path=None, # output folder (default: the package's uvlp/assets/tiny)
                seed:int=0, # the recorded seed of everything
                steps:dict=TINY_STEPS, # optimizer steps of clip / vae / unet
-               device=None, progress:bool=True) -> TinyStack:
-    "Train the tiny CLIP, VAE and UNet on the digits with their captions, and save them"
+               device=None, progress:bool=True,
+               data:tuple|None=None, # (images [N, 3, 32, 32] in [0, 1], N captions); None: the digits' training split
+              ) -> TinyStack:
+    "Train the tiny CLIP, VAE and UNet on images with their captions (default: the digits), and save them"
     path, t0, times = Path(path or TINY_DIR), time.time(), {}
-    x, _, caps = digits_with_captions('train', seed)
+    x, caps = data or digits_with_captions('train', seed)[::2]
+    if x.ndim != 4 or x.shape[1:] != (3, 32, 32) or len(caps) != len(x):
+        raise ValueError(f"data must be (images [N, 3, 32, 32] in [0, 1], N captions), not images {tuple(x.shape)} with {len(caps)} captions")
     clip, tok, vae = tiny_clip(seed), tiny_tokenizer(), tiny_vae(seed)
     lc = train_clip(clip, clip_inputs(x), tok(caps), steps['clip'], seed=seed, progress=progress); times['clip'] = time.time() - t0
     lv = train_vae(vae, x, steps['vae'], seed=seed, progress=progress); times['vae'] = time.time() - t0 - times['clip']
@@ -247,8 +251,8 @@ def train_tiny(path=None, # output folder (default: the package's uvlp/assets/ti
     pipe = StableDiffusionImg2ImgPipeline(vae=vae, text_encoder=None, tokenizer=None, unet=tiny_unet(seed), scheduler=sched,
                                           safety_checker=None, feature_extractor=None, requires_safety_checker=False)
     stack = TinyStack(clip, tiny_preprocess(), tok, pipe)
-    data = StackDataset(latents=stack.encode(x), encoder_hidden_states=stack.encode_prompt(caps))
-    res = train_unet(stack.unet, data, DDPMScheduler(**SD_SCHEDULE), replace(TINY_FINETUNE, max_steps=steps['unet'], seed=seed),
+    pairs = StackDataset(latents=stack.encode(x), encoder_hidden_states=stack.encode_prompt(caps))
+    res = train_unet(stack.unet, pairs, DDPMScheduler(**SD_SCHEDULE), replace(TINY_FINETUNE, max_steps=steps['unet'], seed=seed),
                      uncond=stack.encode_prompt(['']), device=device, progress=progress)
     res.ema.copy_to(stack.unet.parameters()); times['unet'] = time.time() - t0 - times['clip'] - times['vae']
     save_tiny(stack, path)
