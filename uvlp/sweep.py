@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 from tqdm import tqdm
 import uvlp
 from .pipeline import SET_NAMES
-from .utils import load_json, save_json
+from .utils import load_json
 
 # %% ../nbs/14_sweep.ipynb #33c7d405
 logger = logging.getLogger(__name__)
