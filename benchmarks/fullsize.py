@@ -52,8 +52,9 @@ def main():
     t0 = time.time(); sd = write_sd15(work/'sd15', seed=0); t1 = time.time()
     size = sum(f.stat().st_size for f in sd.rglob('*') if f.is_file()) / GB
     print(f"{'build + save SD 1.5 (random)':32s} {t1 - t0:8.1f} s  peak RSS {sampler.peak(t0, t1):6.2f} GiB  ({size:.2f} GiB on disk)")
-    info = write_demo_folder(work/'demo')
-    cfg = DistillConfig(dataset=info.name, data_root=str(work/'demo'), clip_model='ViT-L-14', clip_pretrained='', sd=str(sd),
+    write_demo_folder(work/'demo')
+    cfg = DistillConfig(dataset='folder', data_root=str(work/'demo'), class_list=str(work/'demo'/'classes.txt'), clip_model='ViT-L-14',
+                        clip_pretrained='', sd=str(sd),
                         ipc=1, steps=4, strength=0.75, eval_epochs=1, eval_nets=('convnet',), eval_repeats=1,
                         out_dir=str(work/'run'), device='cpu')
     t2 = time.time(); run = distill(cfg, progress=False); t3 = time.time()

@@ -8,7 +8,7 @@ and evaluation SGD steps/s of each network with and without bf16 autocast + chan
 
 `--quick` swaps in toy sizes (SD15_SMALL, open_clip ViT-B-32, small batches, 4-step schedules, 32 px evaluation).
 """
-import argparse, os, shutil, tempfile, time
+import argparse, shutil, tempfile, time
 from pathlib import Path
 import psutil, torch
 from diffusers import DPMSolverMultistepScheduler
@@ -80,7 +80,7 @@ def main():
         n = steps['pndm' if name == 'PNDM' else 'dpm']
         for b in ((1, 2) if q else (1, 16)):
             z = torch.randn(b, 4, h, h)
-            cfg = SynthConfig(steps=n, batch_size=b)
+            cfg = SynthConfig(steps=n, synth_batch=b)
             S.rate(f"synthesis {name} {n} steps × strength 0.75, batch {b}",
                    lambda: sdedit(pipe, z, ['a photo of a dog'] * b, [(0, k) for k in range(b)], cfg), b, reps=1 if q else 2)
     del pipe

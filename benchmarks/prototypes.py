@@ -37,7 +37,7 @@ import argparse, os, resource, time
 import torch
 from threadpoolctl import threadpool_limits
 from uvlp.fusion import planted
-from uvlp.jvlc import discover, iter_discover
+from uvlp.jvlc import JVLCConfig, discover, iter_discover
 from uvlp.utils import derive_seed
 
 def rss_mb() -> float: return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # peak so far; Linux: KiB
@@ -58,11 +58,11 @@ def imagewoof(ipcs, device, seed=0):
     "10 classes × 900 × 768, latents 4×64×64: one timed `discover` per IPC."
     data = [make_class(c, 900, (4, 64, 64), seed)[0] for c in range(10)]
     taus = taus_for(10, seed)
-    discover(data[:1], taus[:1], ipc=10, device=device, progress=False)       # warm-up
+    discover(data[:1], taus[:1], cfg=JVLCConfig(ipc=10), device=device, progress=False)       # warm-up
     for ipc in ipcs:
         before, l0 = rss_mb(), load()
         t, cpu = time.perf_counter(), time.process_time()
-        res = discover(data, taus, ipc=ipc, seed=seed, device=device, progress=False)
+        res = discover(data, taus, cfg=JVLCConfig(ipc=ipc, seed=seed), device=device, progress=False)
         wall, cpu = time.perf_counter() - t, time.process_time() - cpu
         print(f"imagewoof  IPC {ipc:2d}: {wall:6.2f} s wall, {cpu:6.2f} s CPU, {sum(map(len, res.values()))} prototypes, "
               f"peak RSS +{rss_mb() - before:.0f} MB over {before:.0f} MB (features held: 10×900 rows)  [{l0} → {load()}]")
@@ -76,10 +76,10 @@ def imagenet(n_classes, ipc, checkpoints, latent_shape, device, seed=0):
             f = make_class(c, 1300, latent_shape, seed)[0]
             gen.add_(torch.tensor([time.perf_counter(), time.process_time()]) - t)
             yield f
-    discover([make_class(0, 1300, latent_shape, seed)[0]], taus[:1], ipc=ipc, device=device, progress=False)   # warm-up
+    discover([make_class(0, 1300, latent_shape, seed)[0]], taus[:1], cfg=JVLCConfig(ipc=ipc), device=device, progress=False)   # warm-up
     before, l0, t, cpu, n_protos = rss_mb(), load(), time.perf_counter(), time.process_time(), 0
     print(f"imagenet   IPC {ipc}, {n_classes} classes × 1300 × 768, latents {'×'.join(map(str, latent_shape))}, RSS before {before:.0f} MB  [{l0}]")
-    for c, r in enumerate(iter_discover(stream(), taus, ipc, seed, device, progress=False), 1):
+    for c, r in enumerate(iter_discover(stream(), taus, JVLCConfig(ipc=ipc, seed=seed), device, progress=False), 1):
         n_protos += len(r)
         if c in checkpoints or c == n_classes:
             wall, cpu_s = time.perf_counter() - t - float(gen[0]), time.process_time() - cpu - float(gen[1])

@@ -44,7 +44,7 @@ class DatasetInfo:
     class_ids:tuple # folder names, in label order
     class_names:tuple # human-readable names (used in prompts)
     resolution:int|None # native image side in pixels; None when images vary in size
-    image_size:int # side the evaluation networks see
+    eval_size:int # side the evaluation networks see (the saved PNGs' side is the run's `image_size`)
     mean:tuple=IMAGENET_STATS[0] # per-channel evaluation mean
     std:tuple=IMAGENET_STATS[1] # per-channel evaluation std
 
@@ -106,14 +106,16 @@ n01773797 garden spider"""
 _CIFAR10 = ('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck')
 _DIGITS = ('zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine')
 
-def _imagenet_subset(name, text): return DatasetInfo(name, *parse_class_list(text, name), None, 224, *IMAGENET_STATS)
+def _imagenet_subset(name, text):
+    ids, names = parse_class_list(text, name)
+    return DatasetInfo(name=name, class_ids=ids, class_names=names, resolution=None, eval_size=224)
 
 DATASETS = {
     'imagewoof': _imagenet_subset('imagewoof', _WOOF),
     'imagenette': _imagenet_subset('imagenette', _NETTE),
     'imageidc': _imagenet_subset('imageidc', _IDC),
-    'cifar10': DatasetInfo('cifar10', _CIFAR10, _CIFAR10, 32, 32, *CIFAR_STATS),
-    'digits': DatasetInfo('digits', tuple('0123456789'), _DIGITS, 8, 32, *CIFAR_STATS),
+    'cifar10': DatasetInfo(name='cifar10', class_ids=_CIFAR10, class_names=_CIFAR10, resolution=32, eval_size=32, mean=CIFAR_STATS[0], std=CIFAR_STATS[1]),
+    'digits': DatasetInfo(name='digits', class_ids=tuple('0123456789'), class_names=_DIGITS, resolution=8, eval_size=32, mean=CIFAR_STATS[0], std=CIFAR_STATS[1]),
 }
 
 # %% ../nbs/00_config.ipynb #944b31dc
@@ -141,7 +143,7 @@ def _native_side(class_dir:Path):
 def image_folder_dataset(root, # `<root>/train/<class_id>/...` or `<root>/<class_id>/...`
                          class_list_file=None, # optional file of `class_id [name]` lines (order = labels)
                          name:str|None=None, # record name (default: the folder's name)
-                         image_size:int|None=None, # evaluation size (default: 32 for ≤64 px images, else 224)
+                         eval_size:int|None=None, # evaluation size (default: 32 for ≤64 px images, else 224)
                          stats:tuple|None=None, # (mean, std) (default: CIFAR for ≤64 px images, else ImageNet)
                         ) -> DatasetInfo:
     "A `DatasetInfo` for an ImageFolder on disk, its classes from the folders or from `class_list_file`"
@@ -154,4 +156,5 @@ def image_folder_dataset(root, # `<root>/train/<class_id>/...` or `<root>/<class
     res = _native_side(top/ids[0]) if (top/ids[0]).is_dir() else None
     small = res is not None and res <= 64
     mean, std = stats or (CIFAR_STATS if small else IMAGENET_STATS)
-    return DatasetInfo(name or root.name, ids, names, res, image_size or (32 if small else 224), mean, std)
+    return DatasetInfo(name=name or root.name, class_ids=ids, class_names=names, resolution=res, eval_size=eval_size or (32 if small else 224),
+                       mean=mean, std=std)

@@ -316,7 +316,7 @@ def load_split(root, # dataset root: `<root>/<split>/<class_id>/*`, or `<root>/<
     ds = get_dataset(dataset) if isinstance(dataset, str) else dataset
     il, skip = list_images(root, ds, split, holdout, seed), {str(p) for p in exclude}
     keep = [(p, l) for p, l in zip(il.paths, il.labels) if str(p) not in skip]
-    return load_images([p for p, _ in keep], ds.image_size, workers), torch.tensor([l for _, l in keep], dtype=torch.long)
+    return load_images([p for p, _ in keep], ds.eval_size, workers), torch.tensor([l for _, l in keep], dtype=torch.long)
 
 # %% ../nbs/12a_evaluate.ipynb #8da0fcc5
 def split_record(root, # real data root

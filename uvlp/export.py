@@ -27,7 +27,8 @@ def finished_run(run_dir, # a run directory written by `uvlp.pipeline.distill` /
     if not run.manifest.is_file():
         raise FileNotFoundError(f"{run.root} is not a uvlp run directory (no manifest.json): pass the out_dir of a uvlp-distill run")
     manifest = load_json(run.manifest)
-    info = DatasetInfo(**manifest['dataset']) if 'dataset' in manifest else get_dataset(manifest['config']['dataset'])
+    d = {('eval_size' if k == 'image_size' else k): v for k, v in manifest.get('dataset', {}).items()}   # older manifests name it image_size
+    info = DatasetInfo(**d) if d else get_dataset(manifest['config']['dataset'])
     todo = [c for c in info.class_ids if not synthesized(run, c)]
     if todo: raise ValueError(f"{run.root} is an unfinished run: class(es) {todo[:5]} have no prototype record or not all "
                               "their images; resume it with uvlp-distill and the same settings, then export")

@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['logger', 'TEXT_POLICIES', 'TEMPLATES', 'model_fingerprint', 'Clip', 'load_clip', 'encode_images', 'embed_images',
-           'text_chunks', 'n_truncated', 'embed_texts', 'class_text_prototypes', 'tau_negatives', 'encode_latents',
-           'vae_latents', 'load_vae', 'files_fingerprint', 'texts_fingerprint', 'cached', 'Features',
-           'extract_features', 'save_features', 'load_features']
+           'text_chunks', 'n_truncated', 'embed_texts', 'class_text_prototypes', 'encode_latents', 'vae_latents',
+           'load_vae', 'files_fingerprint', 'texts_fingerprint', 'cached', 'Features', 'extract_features',
+           'save_features', 'load_features']
 
 # %% ../nbs/02_features.ipynb #7919e3f7
 import hashlib, json, logging, os, re
@@ -162,12 +162,6 @@ def class_text_prototypes(clip:Clip, # model, transform and tokenizer
     e = embed_texts(clip, [t.format(c) for c in class_names for t in templates])
     return normalize(e.view(len(class_names), len(templates), -1).mean(1))
 
-def tau_negatives(tau:torch.Tensor, # [C, D] class prototypes
-                  c:int, # a class
-                 ) -> torch.Tensor:
-    "`[C-1, D]`: the prototypes of every class but `c`"
-    return torch.cat([tau[:c], tau[c + 1:]])
-
 # %% ../nbs/02_features.ipynb #17457860
 @torch.inference_mode()
 def encode_latents(vae:AutoencoderKL, # a diffusers VAE
@@ -261,7 +255,8 @@ def _class_features(clip:Clip, paths:list, texts:list, class_id:str, class_name:
     lat = None if vae is None else cached(
         cache_dir, dict(kind='vae-latent', model=vae_name, data=data, size=size, seed=seed if sample else None),
         lambda: {'x': vae_latents(vae, paths, size, seed, sample, [f'{class_id}/{Path(p).name}' for p in paths], **kw)})
-    return Features(class_id, class_name, list(paths), list(texts), img['x'], txt['x'], None if lat is None else lat['x'])
+    return Features(class_id=class_id, class_name=class_name, paths=list(paths), texts=list(texts), image_emb=img['x'], text_emb=txt['x'],
+                    latents=None if lat is None else lat['x'])
 
 # %% ../nbs/02_features.ipynb #9a4706f5
 def extract_features(clip:Clip, # CLIP model (see `load_clip`)
@@ -306,4 +301,5 @@ def load_features(path, # a file written by `save_features`
                  ) -> Features:
     "The `Features` record saved by `save_features`"
     with safe_open(str(path), 'pt') as fh: m, t = json.loads(fh.metadata()['record']), {k: fh.get_tensor(k) for k in fh.keys()}
-    return Features(m['class_id'], m['class_name'], [Path(root)/p for p in m['paths']], m['texts'], t['image_emb'], t['text_emb'], t.get('latents'))
+    return Features(class_id=m['class_id'], class_name=m['class_name'], paths=[Path(root)/p for p in m['paths']], texts=m['texts'],
+                    image_emb=t['image_emb'], text_emb=t['text_emb'], latents=t.get('latents'))

@@ -13,7 +13,7 @@ import open_clip, torch
 import torch.nn.functional as F
 from diffusers import AutoencoderKL, PNDMScheduler, UNet2DConditionModel
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
-from .config import DATASETS, DatasetInfo, get_dataset, image_folder_dataset
+from .config import DatasetInfo, get_dataset, image_folder_dataset
 from .data import grounded_captions, load_digits_split, write_descriptions
 from .finetune import save_pipeline
 from .utils import derive_seed, save_image
@@ -85,9 +85,8 @@ def write_demo_folder(root, # the folder to write (`train/`, `val/`, `classes.tx
                       n_train:int=3, n_val:int=2, # images per class in each split
                       size:int=512, # image side
                       seed:int=0, # the digits' split and the captions' templates
-                      name:str='fullsize-demo', # registry name
                      ) -> DatasetInfo:
-    "A few digits per class at `size` px with captions, as an ImageFolder registered in `DATASETS`"
+    "A few digits per class at `size` px with captions, as an ImageFolder with a class list; its record as a run with dataset 'folder' reads it"
     root, digits = Path(root), get_dataset('digits')
     for split, n in (('train', n_train), ('val', n_val)):
         x, y, ids = load_digits_split(split, 32, seed)
@@ -97,5 +96,4 @@ def write_demo_folder(root, # the folder to write (`train/`, `val/`, `classes.tx
         for im, f in zip(big, names): save_image(im, root/split/f)
         if split == 'train': write_descriptions(root/'train'/'metadata.jsonl', names, grounded_captions(x[keep], y[keep], digits, seed=seed, keys=names))
     (root/'classes.txt').write_text(''.join(f'{digits.class_ids[c]} {digits.class_names[c]}\n' for c in classes))
-    DATASETS[name] = image_folder_dataset(root, root/'classes.txt', name=name)
-    return DATASETS[name]
+    return image_folder_dataset(root, root/'classes.txt', name='folder')

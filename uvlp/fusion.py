@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['normalize', 'as_alpha', 'check_pair', 'fuse', 'masked_mean', 'mean_direction', 'align', 'intra', 'margin', 'inter',
-           'Planted', 'planted', 'Padded', 'group_pad', 'pair_dots', 'fused_stats', 'PairSets', 'pair_sets']
+           'tau_negatives', 'Planted', 'planted', 'Padded', 'group_pad', 'pair_dots', 'fused_stats', 'PairSets',
+           'pair_sets']
 
 # %% ../nbs/03_fusion.ipynb #511d5f8f
 import math
@@ -116,6 +117,13 @@ def inter(mus:Tensor, # [..., C, D] mean directions of C classes
     others = ~torch.eye(mus.shape[-2], dtype=torch.bool, device=mus.device)
     if mask is not None: others = others & mask[..., None, :]
     return masked_mean(margin(mus, mus[..., None, :, :], k=1, mask=others), mask, dim=-1)
+
+# %% ../nbs/03_fusion.ipynb #7e83dd68
+def tau_negatives(tau:Tensor, # [C, D] class prototypes
+                  c:int, # a class
+                 ) -> Tensor:
+    "`[C-1, D]`: the prototypes of every class but `c`"
+    return torch.cat([tau[:c], tau[c + 1:]])
 
 # %% ../nbs/03_fusion.ipynb #bcacdc87
 class Planted(NamedTuple):

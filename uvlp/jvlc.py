@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['logger', 'HUBNESS', 'FEATURE_KEYS', 'Prototype', 'ClassPrototypes', 'save_prototypes', 'load_prototypes',
-           'check_settings', 'check_class', 'note', 'class_k', 'member_scores', 'cluster_prototypes', 'jvlc_class',
-           'class_inputs', 'iter_discover', 'discover']
+           'check_settings', 'check_class', 'JVLCConfig', 'note', 'class_k', 'member_scores', 'cluster_prototypes',
+           'jvlc_class', 'class_inputs', 'iter_discover', 'discover']
 
 # %% ../nbs/08_jvlc.ipynb #a64b6fa9
 import logging, math, numbers
@@ -17,7 +17,7 @@ from torch import Tensor
 from safetensors.torch import load_file, save as safetensors_bytes
 from tqdm import tqdm
 from .config import default_device
-from .fusion import align, check_pair, fuse
+from .fusion import align, check_pair, fuse, tau_negatives
 from .alpha import align_weight, cluster_alphas, refine_class_alpha
 from .cluster import lof_inliers, spherical_kmeans
 from .hubness import k_occurrence, mean_cosine_centrality, select_prototype, top_k_visual
@@ -108,12 +108,12 @@ def load_prototypes(path, # a record written by `save_prototypes`
 # %% ../nbs/08_jvlc.ipynb #a5f87c0e
 HUBNESS = ('centrality', 'k_occurrence')
 
-def check_settings(ipc, alpha0, hubness):
-    "Raise a ValueError unless IPC ≥ 1 is an integer, alpha0 ∈ [0, 1] and `hubness` is known."
-    if isinstance(ipc, bool) or not isinstance(ipc, numbers.Integral) or ipc < 1:
-        raise ValueError(f"ipc must be a positive integer (prototypes per class); got {ipc!r}")
-    if not 0 <= alpha0 <= 1: raise ValueError(f"alpha0 must lie in [0, 1] (1 = image only, 0 = text only); got {alpha0}")
-    if hubness not in HUBNESS: raise ValueError(f"hubness must be one of {HUBNESS}; got {hubness!r}")
+def check_settings(cfg):
+    "Raise a ValueError unless `cfg.ipc` ≥ 1 is an integer, `cfg.alpha0` ∈ [0, 1] and `cfg.hubness` is known."
+    if isinstance(cfg.ipc, bool) or not isinstance(cfg.ipc, numbers.Integral) or cfg.ipc < 1:
+        raise ValueError(f"ipc must be a positive integer (prototypes per class); got {cfg.ipc!r}")
+    if not 0 <= cfg.alpha0 <= 1: raise ValueError(f"alpha0 must lie in [0, 1] (1 = image only, 0 = text only); got {cfg.alpha0}")
+    if cfg.hubness not in HUBNESS: raise ValueError(f"hubness must be one of {HUBNESS}; got {cfg.hubness!r}")
 
 def check_class(img:Tensor, txt:Tensor, latents, texts, class_id):
     "Raise a ValueError naming `class_id` unless its rows exist, pair up, and are finite and non-zero."
@@ -126,6 +126,34 @@ def check_class(img:Tensor, txt:Tensor, latents, texts, class_id):
     if not len(img): raise ValueError(f"class {class_id} has no rows: drop it from the run or give it images")
     try: check_pair(img, txt)
     except ValueError as e: raise ValueError(f"class {class_id}: {e}") from None
+
+# %% ../nbs/08_jvlc.ipynb #7b4ba237
+@dataclass(frozen=True)
+class JVLCConfig:
+    "The settings of JVL-C for one class, named as the run's `DistillConfig` names them; the defaults are the paper's"
+    ipc:int=10 # prototypes asked for (clusters K)
+    seed:int=0 # the run's seed (each class's k-means seed derives from it and the class id)
+    alpha0:float=0.5 # centre of the class-α search (0.5, or the global Fisher α); 1: image only, 0: text only
+    alpha_radius:float=0.1 # the class α is searched in [α₀ − r, α₀ + r]
+    class_search:bool=True # search α_c around α₀ (False: α_c = α₀, an ablation)
+    cluster_search:bool=True # search each α_k (False: α_k = α_c, an ablation)
+    lam:float=0.6 # pull of α_k towards α_c
+    m_div:float=0.4 # separation each cluster needs from the others
+    lof_neighbors:int=10 # LOF neighbourhood size
+    contamination:float=0.1 # share of the class LOF drops (0: keep all)
+    n_init:int=10 # k-means restarts
+    max_iter:int=50 # k-means iterations per restart
+    kmeans_init:str='random' # k-means seeding: 'random' (the paper's) or 'k-means++'
+    hubness:str='centrality' # member score: 'centrality' or 'k_occurrence'
+    hub_k:int=10 # neighbours per list for 'k_occurrence'
+    top_k_visual:int|None=None # members averaged into an image prototype (None: `top_k_visual(ipc)`, 6/3/1)
+
+    def __post_init__(self): check_settings(self)
+
+    @property
+    def k_visual(self) -> int:
+        "The members averaged into each image prototype: `top_k_visual`, or the paper's 6/3/1 by IPC when it is None"
+        return top_k_visual(self.ipc) if self.top_k_visual is None else self.top_k_visual
 
 # %% ../nbs/08_jvlc.ipynb #bf526b54
 def note(notes:list, class_id, msg:str):
@@ -170,10 +198,11 @@ def cluster_prototypes(img:Tensor, # [n, D] image embeddings of the class
         spread = lambda x: None if x is None else x.new_full((len(img),), -math.inf).index_put_((m,), x)   # onto the class's rows
         s, t = map(spread, member_scores(fuse(img[m], txt[m], rec['alpha'], check=False), hubness, hub_k))
         sel = select_prototype(s, latents, top_k, t)
-        w = {k: rec[k] for k in ('w_intra', 'w_align', 'w_margin', 'w_sep', 'w_a')}
-        out.append(Prototype(class_id, rec['cluster'], m.tolist(), sel.members.tolist(), s[sel.members].tolist(),
-                             rec['alpha_c'], rec['alpha'], rec['J'], w, len(m), sel.best,
-                             None if texts is None else texts[sel.best], float(cos[m].mean()), sel.latent))
+        out.append(Prototype(class_id=class_id, cluster=rec['cluster'], members=m.tolist(), chosen=sel.members.tolist(),
+                             hub_scores=s[sel.members].tolist(), alpha_c=rec['alpha_c'], alpha=rec['alpha'], J=rec['J'],
+                             weights={k: rec[k] for k in ('w_intra', 'w_align', 'w_margin', 'w_sep', 'w_a')}, size=len(m),
+                             text_index=sel.best, text=None if texts is None else texts[sel.best],
+                             image_text_cos=float(cos[m].mean()), latent=sel.latent))
     return out
 
 # %% ../nbs/08_jvlc.ipynb #5fc843ea
@@ -183,43 +212,28 @@ def jvlc_class(img:Tensor, # [n, D] CLIP image embeddings of one class
                tau:Tensor, # [D] the class text prototype
                neg:Tensor=None, # [m, D] the other classes' text prototypes (None: no other class)
                texts:list=None, # [n] the descriptions (None: records carry no text)
-               ipc:int=10, # prototypes asked for (clusters K)
                class_id=0, # the class's id: names it in records and errors, and seeds it
-               alpha0:float=0.5, # centre of the class-α search (0.5, or the global Fisher α)
-               radius:float=0.1, # half-width of the class-α search
-               seed:int=0, # the run's seed
-               n_neighbors:int=10, # LOF neighbourhood
-               contamination:float=0.1, # share LOF drops (0: keep all)
-               n_init:int=10, # k-means restarts
-               max_iter:int=50, # k-means iterations per restart
-               init:str='random', # k-means seeding: 'random' or 'k-means++'
-               hubness:str='centrality', # member score: 'centrality' or 'k_occurrence'
-               hub_k:int=10, # neighbours for 'k_occurrence'
-               top_k:int=None, # members averaged into an image prototype (None: `top_k_visual(ipc)`)
-               lam:float=0.6, # pull of α_k towards α_c
-               m_div:float=0.4, # separation each cluster needs from the others
-               class_search:bool=True, # search α_c around alpha0 (False: α_c = alpha0, an ablation)
-               cluster_search:bool=True, # search each α_k (False: α_k = α_c, an ablation)
+               cfg:JVLCConfig=JVLCConfig(), # the settings (see `JVLCConfig`)
                device=None, # where to compute (default: CUDA if available)
               ) -> ClassPrototypes:
     "JVL-C for one class: class α → LOF → spherical k-means (K = IPC) → α_k per cluster → hubness-chosen prototypes."
-    check_settings(ipc, alpha0, hubness)
     dev = default_device(device)
     img, txt = (torch.as_tensor(x).to(dev) for x in (img, txt))
     check_class(img, txt, latents, texts, class_id)
-    latents = torch.as_tensor(latents)
-    notes, top_k = [], top_k_visual(ipc) if top_k is None else top_k
-    alpha_c = refine_class_alpha(img, txt, tau, alpha0, radius, device=dev) if class_search else float(alpha0)
+    latents, notes = torch.as_tensor(latents), []
+    alpha_c = refine_class_alpha(img, txt, tau, cfg.alpha0, cfg.alpha_radius, device=dev) if cfg.class_search else float(cfg.alpha0)
     F = fuse(img, txt, alpha_c, check=False)
-    keep = lof_inliers(F, n_neighbors, contamination)
+    keep = lof_inliers(F, cfg.lof_neighbors, cfg.contamination)
     rows = keep.nonzero()[:, 0]
-    k = class_k(ipc, len(rows), len(img), class_id, notes)
-    km = spherical_kmeans(F[rows], k, n_init, max_iter, init, derive_seed(seed, 'jvlc', class_id), dev)
-    ca = cluster_alphas(img[rows], txt[rows], km.labels, tau, neg, alpha_c, k, lam, m_div, device=dev,
-                        w_a=float(align_weight(img, txt)), search=cluster_search)
+    k = class_k(cfg.ipc, len(rows), len(img), class_id, notes)
+    km = spherical_kmeans(F[rows], k, cfg.n_init, cfg.max_iter, cfg.kmeans_init, derive_seed(cfg.seed, 'jvlc', class_id), dev)
+    ca = cluster_alphas(img[rows], txt[rows], km.labels, tau, neg, alpha_c, k, cfg.lam, cfg.m_div, device=dev,
+                        w_a=float(align_weight(img, txt)), search=cfg.cluster_search)
     labels = torch.full((len(img),), -1, device=dev).index_put_((rows,), km.labels)
-    protos = cluster_prototypes(img, txt, labels, ca, latents, texts, class_id, hubness, hub_k, top_k, notes)
-    return ClassPrototypes(class_id, len(img), ipc, float(alpha0), alpha_c, (~keep).nonzero()[:, 0].tolist(), notes, hubness, top_k, protos)
+    protos = cluster_prototypes(img, txt, labels, ca, latents, texts, class_id, cfg.hubness, cfg.hub_k, cfg.k_visual, notes)
+    return ClassPrototypes(class_id=class_id, n=len(img), ipc=cfg.ipc, alpha0=float(cfg.alpha0), alpha_c=alpha_c,
+                           outliers=(~keep).nonzero()[:, 0].tolist(), notes=notes, hubness=cfg.hubness, top_k=cfg.k_visual,
+                           prototypes=protos)
 
 # %% ../nbs/08_jvlc.ipynb #7a54af2a
 FEATURE_KEYS = ('image_emb', 'text_emb', 'latents', 'texts')
@@ -231,12 +245,11 @@ def class_inputs(f) -> tuple:
 
 def iter_discover(classes, # {class_id: features} or an iterable of features (class id = position)
                   taus:Tensor, # [C, D] class text prototypes, in the order of `classes`
-                  ipc:int=10, # prototypes per class
-                  seed:int=0, # the run's seed
+                  cfg:JVLCConfig=JVLCConfig(), # the settings of every class (see `JVLCConfig`)
                   device=None, # where to compute (default: CUDA if available)
                   progress:bool=True, # show a tqdm bar
-                  **kwargs):
-    "`jvlc_class` (with `kwargs`) of every class in turn, yielding one `ClassPrototypes` at a time; the negatives are the other classes' taus."
+                 ):
+    "`jvlc_class` of every class in turn, yielding one `ClassPrototypes` at a time; the negatives are the other classes' taus."
     taus = torch.as_tensor(taus).to(default_device(device))
     if isinstance(classes, Sized) and len(classes) != len(taus):
         raise ValueError(f"{len(classes)} classes but {len(taus)} text prototypes: give one tau per class, in the same order")
@@ -244,10 +257,10 @@ def iter_discover(classes, # {class_id: features} or an iterable of features (cl
     for c, (cid, f) in enumerate(tqdm(items, total=len(taus), desc='prototypes', disable=not progress)):
         if c >= len(taus): raise ValueError(f"more classes than the {len(taus)} text prototypes given")
         img, txt, lat, texts = class_inputs(f)
-        yield jvlc_class(img, txt, lat, taus[c], torch.cat([taus[:c], taus[c + 1:]]), texts, ipc, cid, seed=seed, device=device, **kwargs)
+        yield jvlc_class(img, txt, lat, taus[c], tau_negatives(taus, c), texts, cid, cfg, device)
 
 def discover(classes, # {class_id: features} or a list of features (class id = position)
              taus:Tensor, # [C, D] class text prototypes, in the order of `classes`
              **kwargs) -> dict:
-    "`{class_id: ClassPrototypes}` for every class: `iter_discover` (with `kwargs`: ipc, seed, device, progress, ...) collected."
+    "`{class_id: ClassPrototypes}` for every class: `iter_discover` (with `kwargs`: cfg, device, progress) collected."
     return {r.class_id: r for r in iter_discover(classes, taus, **kwargs)}

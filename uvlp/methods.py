@@ -111,7 +111,7 @@ def vlcp_class(latents:Tensor, # [n, ...] VAE latents of one class
                ipc:int=10, # prototypes (clusters) per class
                seed:int=0, # the run's seed
                class_id=0, # the class's id: names it in records and errors, and seeds it
-               n_neighbors:int=10, # LOF neighbourhood
+               lof_neighbors:int=10, # LOF neighbourhood size
                contamination:float=0.1, # share LOF drops (0: keep all)
                n_init:int=10, # k-means restarts
                threshold:float=0.7, # a word in ≥ threshold × inliers descriptions is common
@@ -122,7 +122,7 @@ def vlcp_class(latents:Tensor, # [n, ...] VAE latents of one class
     if texts is None or len(texts) != len(X):
         raise ValueError(f"class {class_id}: VLCP needs one description per latent; got {None if texts is None else len(texts)} for {len(X)}")
     if not 0 < threshold <= 1: raise ValueError(f"threshold must lie in (0, 1]; got {threshold}")
-    rows = lof_inliers(X, n_neighbors, contamination).nonzero()[:, 0].numpy()
+    rows = lof_inliers(X, lof_neighbors, contamination).nonzero()[:, 0].numpy()
     if len(rows) < ipc:
         raise ValueError(f"class {class_id}: {len(rows)} inliers of {len(X)} rows for ipc={ipc}: lower ipc or contamination")
     km = KMeans(n_clusters=ipc, n_init=n_init, random_state=sklearn_seed(seed, 'vlcp', class_id)).fit(X[rows])

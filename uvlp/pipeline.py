@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['logger', 'PROTOTYPE_RULES', 'SET_NAMES', 'NOTEBOOK_DISPLAY', 'IPYTHON_NAMES', 'process_state', 'run_device',
            'my_share', 'Timer', 'Models', 'RunContext', 'open_run', 'train_list', 'extract_class',
-           'write_text_prototypes', 'record_texts', 'features_stage', 'write_global_alpha', 'base_alpha', 'uvlp_rule',
-           'vlcp_rule', 'd4m_rule', 'real_rule', 'prototypes_class', 'prototypes_done', 'prototypes_stage',
-           'n_prototypes', 'images_done', 'synthesized', 'decode_latents', 'best_member', 'real_images', 'write_images',
-           'synthesis_stage', 'eval_sets', 'eval_units', 'write_random', 'evaluate_unit', 'write_eval',
-           'evaluation_done', 'evaluate_stage', 'run_stages', 'distill', 'main', 'config_from_parameters',
+           'write_text_prototypes', 'record_texts', 'features_stage', 'write_global_alpha', 'base_alpha',
+           'jvlc_settings', 'uvlp_rule', 'vlcp_rule', 'd4m_rule', 'real_rule', 'prototypes_class', 'prototypes_done',
+           'prototypes_stage', 'n_prototypes', 'images_done', 'synthesized', 'decode_latents', 'best_member',
+           'real_images', 'write_images', 'synthesis_stage', 'eval_sets', 'eval_units', 'write_random', 'evaluate_unit',
+           'write_eval', 'evaluation_done', 'evaluate_stage', 'run_stages', 'distill', 'main', 'config_from_parameters',
            'notebook_parameters', 'parameters_source']
 
 # %% ../nbs/13b_pipeline.ipynb #2e4f6e14
@@ -20,8 +20,8 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save as save_bytes
 from tqdm import tqdm
-from .settings import (DistillConfig, build_parser, dataset_info, method_value, parse_config, synth_config, synthesis_mode,
-                           tiny_stack, unreadable, validate)
+from .settings import (DistillConfig, build_parser, dataset_info, method_value, parse_config, stage_settings, synth_config,
+                           synthesis_mode, tiny_stack, unreadable, validate)
 from .rundir import RunDir, check_run, config_key, record_seconds, start_run
 from .utils import atomic_write, derive_seed, load_json, save_json
 
@@ -125,7 +125,8 @@ def open_run(cfg:DistillConfig, # the settings
             start_run(cfg, mode, state.num_processes, device, key, skipped=skipped)
             if cfg.data_root is None: write_digits_folder(run.data)
         state.wait_for_everyone()
-        yield RunContext(cfg, run, dataset_info(cfg), Path(cfg.data_root or run.data), device, Models(cfg, device), state, tuple(skipped))
+        yield RunContext(cfg=cfg, run=run, info=dataset_info(cfg), root=Path(cfg.data_root or run.data), device=device,
+                         models=Models(cfg, device), state=state, skipped=tuple(skipped))
 
 # %% ../nbs/13b_pipeline.ipynb #502721a4
 def train_list(ctx:RunContext) -> tuple:
@@ -190,29 +191,31 @@ def base_alpha(ctx:RunContext) -> float:
     return c.alpha if c.alpha is not None else load_json(ctx.run.global_alpha)['alpha'] if c.global_alpha else c.alpha0
 
 # %% ../nbs/13b_pipeline.ipynb #9b9b0afe
+def jvlc_settings(ctx:RunContext):
+    "The run's `JVLCConfig` (`08_jvlc`): the settings of the same names, α₀ the run's base α, both searches off for a fixed α"
+    from uvlp.jvlc import JVLCConfig
+    c, fixed = ctx.cfg, ctx.cfg.alpha is not None
+    return stage_settings(JVLCConfig, c, alpha0=base_alpha(ctx), class_search=c.class_search and not fixed,
+                          cluster_search=c.cluster_search and not fixed)
+
 def uvlp_rule(ctx:RunContext, f, ci:int):
     "UVLP's prototypes of class `ci` (`08_jvlc.jvlc_class`), with the fusion ablations of the settings"
-    from uvlp.features import tau_negatives
+    from uvlp.fusion import tau_negatives
     from uvlp.jvlc import jvlc_class
-    c, taus = ctx.cfg, load_file(ctx.run.text_prototypes)['tau']
-    fixed = c.alpha is not None
-    return jvlc_class(f.image_emb, f.text_emb, f.latents, taus[ci], tau_negatives(taus, ci), f.texts, c.ipc, f.class_id,
-                      alpha0=base_alpha(ctx), radius=c.alpha_radius, seed=c.seed, n_neighbors=c.lof_neighbors,
-                      contamination=c.contamination, n_init=c.n_init, max_iter=c.max_iter, init=c.kmeans_init, hubness=c.hubness,
-                      hub_k=c.hub_k, top_k=c.k_visual, lam=c.lam, m_div=c.m_div, class_search=c.class_search and not fixed,
-                      cluster_search=c.cluster_search and not fixed, device=ctx.device)
+    taus = load_file(ctx.run.text_prototypes)['tau']
+    return jvlc_class(f.image_emb, f.text_emb, f.latents, taus[ci], tau_negatives(taus, ci), f.texts, f.class_id, jvlc_settings(ctx), ctx.device)
 
 def vlcp_rule(ctx:RunContext, f, ci:int):
     "VLCP's prototypes of class `ci` (`08a_methods.vlcp_class`)"
     from uvlp.methods import vlcp_class
     c = ctx.cfg
-    return vlcp_class(f.latents, f.texts, f.class_name, c.ipc, seed=c.seed, class_id=f.class_id, n_neighbors=c.lof_neighbors,
+    return vlcp_class(f.latents, f.texts, f.class_name, ipc=c.ipc, seed=c.seed, class_id=f.class_id, lof_neighbors=c.lof_neighbors,
                       contamination=c.contamination, n_init=c.n_init)
 
 def d4m_rule(ctx:RunContext, f, ci:int):
     "D4M's prototypes of class `ci` (`08a_methods.d4m_class`)"
     from uvlp.methods import d4m_class
-    return d4m_class(f.latents, f.class_name, ctx.cfg.ipc, seed=ctx.cfg.seed, class_id=f.class_id)
+    return d4m_class(f.latents, f.class_name, ipc=ctx.cfg.ipc, seed=ctx.cfg.seed, class_id=f.class_id)
 
 def real_rule(ctx:RunContext, f, ci:int, method:str|None=None):
     "Real images of class `ci` as one-member prototypes: a selection on CLIP image features (`12b_baselines`; its seed derived per class), or all"
@@ -283,7 +286,7 @@ def write_images(ctx:RunContext, res, ci:int, mode:str, name:str='distilled'):
     from uvlp.synthesis import synthesize
     from uvlp.utils import save_image
     s, cid = synth_config(ctx.cfg), ctx.info.class_ids[ci]
-    size = s.size if name == 'distilled' else None
+    size = s.image_size if name == 'distilled' else None
     paths = [ctx.run.image(cid, k, name) for k in range(len(res))]
     if mode == 'sdedit':
         synthesize(ctx.models.pipe, res.latents, [p.text for p in res], [(ci, k) for k in range(len(res))], paths, s,

@@ -33,7 +33,7 @@ def subset_info(subset:str, # a registered ImageNet subset (see `IMAGENET_SUBSET
         ids, names = parse_class_list(path.read_text(), str(path))
         bad = [c for c in ids if not re.fullmatch(_WNID, c)]
         if bad: raise ValueError(f"{path}: {bad[:3]} are not ImageNet WNIDs (n + 8 digits): name each class by its ImageNet folder")
-        return DatasetInfo(path.stem, ids, names, None, 224)
+        return DatasetInfo(name=path.stem, class_ids=ids, class_names=names, resolution=None, eval_size=224)
     if subset in IMAGENET_SUBSETS: return get_dataset(subset)
     raise ValueError(f"unknown subset {subset!r}: not one of the registered ImageNet subsets {list(IMAGENET_SUBSETS)} "
                      f"and not a class-list file (no file {path.absolute()}); pass one of those names or a file of `wnid [name]` lines")

@@ -4,16 +4,15 @@
 
 # %% auto #0
 __all__ = ['METHODS', 'GENERATIVE', 'SYNTHESIS', 'RUN_ONLY', 'FUSION_ABLATIONS', 'DistillConfig', 'settings_digest', 'tiny_stack',
-           'dataset_info', 'synthesis_mode', 'method_value', 'synth_config', 'check_types', 'check_values',
-           'check_combination', 'unreadable', 'check_data', 'check_out_dir', 'check_models', 'check_device', 'validate',
-           'field_help', 'build_parser', 'parse_config']
+           'dataset_info', 'synthesis_mode', 'method_value', 'stage_settings', 'synth_config', 'check_types',
+           'check_values', 'check_combination', 'unreadable', 'check_data', 'check_out_dir', 'check_models',
+           'check_device', 'validate', 'field_help', 'build_parser', 'parse_config']
 
 # %% ../nbs/13_settings.ipynb #52ecaaa8
 import argparse, hashlib, json, math, re, tempfile, types, typing
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 import torch
-from .hubness import top_k_visual
 from .jvlc import HUBNESS
 
 # %% ../nbs/13_settings.ipynb #7064799b
@@ -75,9 +74,6 @@ class DistillConfig:
         if isinstance(self.eval_nets, list): self.eval_nets = tuple(self.eval_nets)
         if self.out_dir is None: self.out_dir = f'runs/{self.dataset}-{self.method}-ipc{self.ipc}-seed{self.seed}-{settings_digest(self)}'
 
-    @property
-    def k_visual(self): return self.top_k_visual or top_k_visual(self.ipc)
-
     def validate(self): return validate(self)
 
 # %% ../nbs/13_settings.ipynb #a4fcb59b
@@ -117,11 +113,22 @@ def method_value(cfg:DistillConfig, name:str):
     v = getattr(cfg, name)
     return synthesis_settings(cfg.method if cfg.method in GENERATIVE else 'uvlp', _known_info(cfg))[name] if v is None else v
 
+# %% ../nbs/13_settings.ipynb #d3c67069
+def stage_settings(cls, # a stage's frozen settings record, e.g. `JVLCConfig` or `SynthConfig`
+                   cfg:DistillConfig, # the run's settings
+                   **values, # fields the run decides otherwise, by name (e.g. alpha0 = the global Fisher α)
+                  ):
+    "The settings record `cls` of one stage: each field the `DistillConfig` setting of the same name, unless `values` gives it"
+    names, known = [f.name for f in fields(cls)], {f.name for f in fields(cfg)}
+    if unknown := [n for n in names if n not in values and n not in known]:
+        raise TypeError(f"{cls.__name__} has field(s) {unknown} that DistillConfig does not: name them as the run's settings are named")
+    if extra := sorted(set(values) - set(names)): raise TypeError(f"{cls.__name__} has no field(s) {extra}")
+    return cls(**{n: values[n] if n in values else getattr(cfg, n) for n in names})
+
 def synth_config(cfg:DistillConfig):
-    "The `SynthConfig` of a run, the method's reference values filling the settings left None"
+    "The run's `SynthConfig` (`09_synthesis`): the settings of the same names, the method's reference values filling those left None"
     from uvlp.synthesis import SynthConfig
-    return SynthConfig(strength=method_value(cfg, 'strength'), guidance_scale=method_value(cfg, 'guidance_scale'), steps=cfg.steps,
-                       negative_prompt=cfg.negative_prompt, batch_size=cfg.synth_batch, size=method_value(cfg, 'image_size'), seed=cfg.seed)
+    return stage_settings(SynthConfig, cfg, **{n: method_value(cfg, n) for n in ('strength', 'guidance_scale', 'image_size')})
 
 # %% ../nbs/13_settings.ipynb #a9462fbe
 def _type_ok(v, tp) -> bool:

@@ -80,8 +80,8 @@ class SynthConfig:
     guidance_scale:float=10.5 # classifier-free guidance weight w
     steps:int=50 # steps of the full schedule (the loop runs int(steps * strength) of them)
     negative_prompt:str='cartoon, anime, painting' # what guidance steers away from
-    batch_size:int=10 # prototypes per denoising loop
-    size:int|None=None # side of the saved PNGs in pixels (None: the decoder's size)
+    synth_batch:int=10 # prototypes per denoising loop
+    image_size:int|None=None # side of the saved PNGs in pixels (None: the decoder's size)
     seed:int=0 # the run seed every prototype's seed derives from
 
 # %% ../nbs/09_synthesis.ipynb #b5ae4bfd
@@ -135,11 +135,11 @@ def synthesize(pipe:StableDiffusionImg2ImgPipeline, # e.g. from `load_sd`
                embed_prompts=None, # (prompts, negatives) -> their states of one length (see `sdedit`)
                progress:bool=True, # show a progress bar over batches
               ) -> list: # the written paths
-    "SDEdit every prototype, `cfg.batch_size` per denoising loop, and save each as a PNG"
+    "SDEdit every prototype, `cfg.synth_batch` per denoising loop, and save each as a PNG"
     if len(paths) != len(latents): raise ValueError(f"got {len(paths)} paths for {len(latents)} latents: give one path per prototype")
-    out, bs = [], cfg.batch_size
+    out, bs = [], cfg.synth_batch
     for i in tqdm(range(0, len(latents), bs), desc='synthesis', disable=not progress):
         imgs = sdedit(pipe, latents[i:i + bs], prompts[i:i + bs], keys[i:i + bs], cfg, encode_prompt, embed_prompts)
-        out += [save_image(im, p, cfg.size) for im, p in zip(imgs, paths[i:i + bs])]
+        out += [save_image(im, p, cfg.image_size) for im, p in zip(imgs, paths[i:i + bs])]
         logger.info('synthesised %d / %d images', len(out), len(latents))
     return out
