@@ -95,8 +95,8 @@ def main():
             rec['full_rate'] = dict(steps_per_s=rate, protocol_epochs=E, protocol_steps=steps, protocol_hours=steps / rate / 3600)
             print(f"full data: {rate:.2f} steps/s, the protocol would need {steps / rate / 3600:.1f} h per run", flush=True)
         t = time.time()
-        r = evaluate_folder(dirs[m], a.root, ds, split='val', holdout=a.holdout, split_seed=a.seed, nets=('convnet',),
-                            seed=a.seed, device='cpu', **want[m])
+        r = evaluate_folder(dirs[m], a.root, ds, split='val', holdout=a.holdout, split_seed=a.seed, eval_nets=('convnet',),
+                            eval_repeats=want[m]['repeats'], eval_epochs=want[m]['epochs'], seed=a.seed, device='cpu')
         run = dict(settings=want[m], wall_s=time.time() - t, command='python ' + ' '.join(sys.argv), date=datetime.date.today().isoformat())
         rec = record(out, rec, m, r | run)
         print(f"{NAMES[m]}: {r['results']['convnet']['mean']:.2f} ± {r['results']['convnet']['std']:.2f} "

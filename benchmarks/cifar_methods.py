@@ -63,7 +63,8 @@ def run_cell(cell:str, data:Path, stack:Path, work:Path, ds, a, want:dict) -> di
     cfg = DistillConfig(dataset='cifar10', data_root=str(data), sd=str(stack), clip_model='tiny', ipc=a.ipc, seed=a.seed,
                         feature_cache=str(work / 'feature_cache'), evaluate=False, device='cpu', out_dir=str(work / cell), **CELLS[cell])
     t = time.time(); run = distill(cfg, progress=False); t_distil = time.time() - t
-    r = evaluate_folder(run.set_dir('distilled'), data, ds, nets=('convnet',), seed=a.seed, device='cpu', out=run.root / 'eval_short', **want)
+    r = evaluate_folder(run.set_dir('distilled'), data, ds, eval_nets=('convnet',), eval_repeats=want['repeats'], eval_epochs=want['epochs'],
+                        seed=a.seed, device='cpu', out=run.root / 'eval_short')
     stages = load_json(run.manifest)['invocations'][-1]['seconds']
     return r | dict(settings=want, config=CELLS[cell], run_dir=str(run.root), distil_s=t_distil, stages_s=stages,
                     eval_s=time.time() - t - t_distil, command='python ' + ' '.join(sys.argv), threads=torch.get_num_threads(), date=datetime.date.today().isoformat())

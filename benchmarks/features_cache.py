@@ -26,7 +26,7 @@ def main():
     secs = []
     for _ in range(2):
         t = time.perf_counter()
-        extract_features(clip, lst, texts, info, vae, tmp/'cache', size=32, batch_size=64, progress=False)
+        extract_features(clip, lst, texts, info, vae, tmp/'cache', size=32, feature_batch=64, progress=False)
         secs.append(time.perf_counter() - t)
     size = sum(f.stat().st_size for f in (tmp/'cache').iterdir()) / 2**20
     print(f"features of {len(lst.paths)} digits (10 classes, CLIP image+text, VAE latents) on {a.device}, {torch.get_num_threads()} threads")

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['logger', 'SELECTORS', 'check_pick', 'candidates', 'random_subset', 'kcenter_greedy', 'covering_radius', 'herding',
-           'running_mean_error', 'select_per_class', 'write_subset', 'files_by_class', 'make_baselines',
+           'running_mean_error', 'select_class', 'select_per_class', 'write_subset', 'files_by_class', 'make_baselines',
            'mean_pairwise_cosine', 'set_stats', 'clip_diagnostics', 'diagnostics_table', 'plot_diagnostics',
            'diagnose_folder']
 
@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 from .config import DatasetInfo, default_device, get_dataset
 from .data import list_images, open_rgb
 from .fusion import normalize, align
-from .utils import save_image
+from .utils import derive_seed, save_image
 
 # %% ../nbs/12b_baselines.ipynb #218761d4
 logger = logging.getLogger(__name__)
@@ -78,14 +78,24 @@ SELECTORS = {'random':  lambda X, k, seed, device: random_subset(len(X), k, seed
              'kcenter': lambda X, k, seed, device: kcenter_greedy(X, k, device),
              'herding': lambda X, k, seed, device: herding(X, k, device)}
 
+def select_class(X:torch.Tensor, # features [n, d] of one class (for 'random' only n matters)
+                 ipc:int, # images per class
+                 method:str, # one of `SELECTORS`
+                 seed:int, # the run's seed
+                 class_id, # the class: its draw is seeded by `derive_seed(seed, method, class_id)`
+                 device=None): # default: CUDA if available
+    "Indices (on the CPU) of the `ipc` images of one class that `method` selects"
+    if method not in SELECTORS: raise ValueError(f"unknown selection {method!r}: choose one of {sorted(SELECTORS)}")
+    return SELECTORS[method](X, ipc, derive_seed(seed, method, class_id), device).cpu()
+
+# %% ../nbs/12b_baselines.ipynb #55a7c137
 def select_per_class(features:dict, # class_id -> features [n_c, d] (for 'random' only n_c matters)
                      ipc:int, # images per class
                      method:str='random', # one of `SELECTORS`
-                     seed:int=0, # seed of the random draws (class c uses seed + c's position)
+                     seed:int=0, # the run's seed; each class's draw derives from it and the class id
                      device=None): # default: CUDA if available
-    "Indices of the selected images of every class."
-    if method not in SELECTORS: raise ValueError(f"unknown selection {method!r}: choose one of {sorted(SELECTORS)}")
-    return {c: SELECTORS[method](X, ipc, seed + i, device).cpu() for i, (c, X) in enumerate(features.items())}
+    "Indices of the selected images of every class (`select_class`)"
+    return {c: select_class(X, ipc, method, seed, c, device) for c, X in features.items()}
 
 # %% ../nbs/12b_baselines.ipynb #54aa8618
 def write_subset(files:dict, # class_id -> image paths

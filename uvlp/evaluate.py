@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['logger', 'JITTER_TARGETS', 'PCA_EIGVAL', 'PCA_EIGVEC', 'resize_crop', 'load_images', 'rrc_boxes', 'crop_resize',
            'grayscale', 'blend', 'color_jitter', 'pca_lighting', 'augment', 'cutmix_box', 'cutmix', 'mix_loss',
-           'epochs_for', 'milestones', 'eval_epochs', 'Protocol', 'protocol_for', 'train_step', 'top1', 'train_run',
+           'epochs_for', 'milestones', 'test_epochs', 'Protocol', 'protocol_for', 'train_step', 'top1', 'train_run',
            'evaluate_tensors', 'results_table', 'plot_curves', 'load_split', 'split_record', 'evaluate_folder',
            'save_curves', 'write_results']
 
@@ -169,7 +169,7 @@ def epochs_for(ipc:int, # images per class
 
 def milestones(epochs:int): return [2 * epochs // 3, 5 * epochs // 6]
 
-def eval_epochs(epochs:int, n_evals:int=100):
+def test_epochs(epochs:int, n_evals:int=100):
     "The epochs after which the network is evaluated: every `epochs // n_evals` (at least 1)."
     every = max(1, epochs // n_evals)
     return list(range(every, epochs + 1, every))
@@ -226,7 +226,7 @@ def train_run(net, # a freshly initialised network, on the device
     "Train `net` by the protocol; returns best top-1 and the learning curve."
     opt = torch.optim.SGD(net.parameters(), proto.lr, momentum=proto.momentum, weight_decay=proto.weight_decay)
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones(proto.epochs), proto.gamma)
-    evals, curve, t0, steps = set(eval_epochs(proto.epochs, proto.n_evals)), dict(epoch=[], acc=[], loss=[]), time.time(), 0
+    evals, curve, t0, steps = set(test_epochs(proto.epochs, proto.n_evals)), dict(epoch=[], acc=[], loss=[]), time.time(), 0
     loss_sum, n_loss = torch.zeros((), device=xtr.device), 0
     net.train()
     for epoch in tqdm(range(1, proto.epochs + 1), disable=not progress, leave=False, desc='epochs'):
@@ -248,11 +248,11 @@ def _run_info(xtr, nclass, xva, proto, seed, repeats, norm, device, amp, channel
 # %% ../nbs/12a_evaluate.ipynb #74db0b23
 def evaluate_tensors(xtr, ytr, # training images (uint8 [N, 3, s, s]) and labels 0..C-1
                      xva, yva, # validation images and labels
-                     nets=('convnet', 'resnet_ap10', 'resnet18'), # networks to train, see `get_network`
+                     eval_nets=('convnet', 'resnet_ap10', 'resnet18'), # networks to train, see `get_network`
                      nclass:int|None=None, # number of classes (default: largest label + 1)
-                     repeats:int=3, # training runs per network
+                     eval_repeats:int=3, # training runs per network
                      seed:int=0, # set once before each network's repeats
-                     epochs:int|None=None, # override the protocol's epochs (NOT the protocol)
+                     eval_epochs:int|None=None, # override the protocol's epochs (NOT the protocol)
                      stats=None, # image normalisation (mean, std); default by resolution, see `protocol_for`
                      norm:str='instance', # normalisation of the networks
                      device=None, # default: CUDA if available
@@ -265,15 +265,15 @@ def evaluate_tensors(xtr, ytr, # training images (uint8 [N, 3, s, s]) and labels
     channels_last = device.type == 'cuda' if channels_last is None else channels_last
     xtr, ytr, xva, yva = (t.to(device) for t in (xtr, ytr, xva, yva))
     nclass, im_size = nclass or int(ytr.max()) + 1, xtr.shape[-1]
-    proto = protocol_for(round(len(xtr) / nclass), nclass, im_size, epochs, stats)
-    rec = _run_info(xtr, nclass, xva, proto, seed, repeats, norm, device, amp, channels_last) | dict(results={})
-    for name in nets:
+    proto = protocol_for(round(len(xtr) / nclass), nclass, im_size, eval_epochs, stats)
+    rec = _run_info(xtr, nclass, xva, proto, seed, eval_repeats, norm, device, amp, channels_last) | dict(results={})
+    for name in eval_nets:
         torch.manual_seed(seed); g = torch.Generator(device).manual_seed(seed)
         runs = []
-        for r in range(repeats):
+        for r in range(eval_repeats):
             net = get_network(name, nclass, im_size, norm, device, channels_last)
             runs.append(train_run(net, xtr, ytr, xva, yva, proto, g, amp, channels_last, progress))
-            logger.info(f"{network_label(name, im_size)} run {r+1}/{repeats}: best top-1 {runs[-1]['best']:.2f}%")
+            logger.info(f"{network_label(name, im_size)} run {r+1}/{eval_repeats}: best top-1 {runs[-1]['best']:.2f}%")
         best = [run['best'] for run in runs]
         rec['results'][name] = dict(label=network_label(name, im_size), best=best, mean=float(np.mean(best)),
                                     std=float(np.std(best)), runs=runs)
@@ -340,7 +340,7 @@ def evaluate_folder(distilled, # distilled set: `<distilled>/<class_id>/*.png`
                     split_seed:int=0, # seed of that division
                     workers:int=0, # decoding processes
                     exclude=(), # real files to leave out of the test split
-                    **kwargs): # passed to `evaluate_tensors` (nets, repeats, seed, epochs, device, ...)
+                    **kwargs): # passed to `evaluate_tensors` (eval_nets, eval_repeats, seed, eval_epochs, device, ...)
     "Evaluate a distilled folder against the real validation split; write the record if `out`."
     ds = get_dataset(dataset) if isinstance(dataset, str) else dataset
     xtr, ytr = load_split(distilled, ds, 'train', 0., workers=workers)

@@ -264,11 +264,11 @@ def extract_features(clip:Clip, # CLIP model (see `load_clip`)
                      texts:list, # one description per image (see `uvlp.data.load_descriptions`)
                      info:DatasetInfo, # the dataset: class ids and names
                      vae:AutoencoderKL|None=None, # VAE for latents (None: no latents)
-                     cache_dir=None, # feature cache folder (None: no cache)
+                     feature_cache=None, # feature cache folder (None: no cache)
                      size:int=512, # VAE input side (SD 1.5: 512; tiny stack: 32)
                      seed:int=0, # seed of the posterior samples
                      sample:bool=True, # posterior sample (True) or mode (False)
-                     batch_size:int=32, # images per batch
+                     feature_batch:int=32, # images per batch
                      num_workers:int=0, # DataLoader workers
                      classes:list|None=None, # labels of the classes to extract (default: all; e.g. one shard's)
                      progress:bool=True, # show a tqdm bar over classes
@@ -277,12 +277,12 @@ def extract_features(clip:Clip, # CLIP model (see `load_clip`)
     "One `Features` per class of `info` (in label order) or of `classes` (in their order), read from or written to the cache"
     if len(texts) != len(images.paths): raise ValueError(f"{len(texts)} descriptions for {len(images.paths)} images: give one per image")
     if text_policy not in TEXT_POLICIES: raise ValueError(f"unknown text policy {text_policy!r}: choose one of {TEXT_POLICIES}")
-    vae_name = None if vae is None or cache_dir is None else model_fingerprint(vae)   # the cache's key only: not hashed without one
+    vae_name = None if vae is None or feature_cache is None else model_fingerprint(vae)   # the cache's key only: not hashed without one
     out = []
     for c in tqdm(range(info.n_classes) if classes is None else classes, disable=not progress, desc='classes'):
         sel = [i for i, l in enumerate(images.labels) if l == c]
         out.append(_class_features(clip, [images.paths[i] for i in sel], [texts[i] for i in sel], info.class_ids[c], info.class_names[c],
-                                  vae, cache_dir, size, seed, sample, vae_name, batch_size, num_workers, text_policy))
+                                  vae, feature_cache, size, seed, sample, vae_name, feature_batch, num_workers, text_policy))
     return out
 
 # %% ../nbs/02_features.ipynb #cfeb5daf

@@ -23,7 +23,7 @@ from tqdm import tqdm
 from .settings import (DistillConfig, build_parser, dataset_info, method_value, parse_config, stage_settings, synth_config,
                            synthesis_mode, tiny_stack, unreadable, validate)
 from .rundir import RunDir, check_run, config_key, record_seconds, start_run
-from .utils import atomic_write, derive_seed, load_json, save_json
+from .utils import atomic_write, load_json, save_json
 
 # %% ../nbs/13b_pipeline.ipynb #1423b213
 logger = logging.getLogger(__name__)
@@ -140,8 +140,8 @@ def extract_class(ctx:RunContext, data:tuple, ci:int):
     "Embed and encode the training images of class `ci` (`02_features`); save and stamp `features/<class_id>.safetensors`"
     from uvlp.features import extract_features, save_features
     m, c = ctx.models, ctx.cfg
-    f = extract_features(m.clip, *data, ctx.info, m.vae, c.feature_cache, m.vae.config.sample_size, c.seed,
-                         batch_size=c.feature_batch, classes=[ci], progress=False, text_policy=c.text_policy)[0]
+    f = extract_features(m.clip, *data, ctx.info, m.vae, feature_cache=c.feature_cache, size=m.vae.config.sample_size, seed=c.seed,
+                         feature_batch=c.feature_batch, classes=[ci], progress=False, text_policy=c.text_policy)[0]
     save_features(f, ctx.run.features(ctx.info.class_ids[ci]), ctx.root)
     ctx.run.stamp(ctx.run.features(ctx.info.class_ids[ci]))
 
@@ -219,11 +219,11 @@ def d4m_rule(ctx:RunContext, f, ci:int):
 
 def real_rule(ctx:RunContext, f, ci:int, method:str|None=None):
     "Real images of class `ci` as one-member prototypes: a selection on CLIP image features (`12b_baselines`; its seed derived per class), or all"
-    from uvlp.baselines import SELECTORS
+    from uvlp.baselines import select_class
     from uvlp.fusion import align
     from uvlp.jvlc import ClassPrototypes, Prototype
     c, method = ctx.cfg, method or ctx.cfg.method
-    idx = range(len(f)) if method == 'full' else SELECTORS[method](f.image_emb, c.ipc, derive_seed(c.seed, method, f.class_id), ctx.device).tolist()
+    idx = range(len(f)) if method == 'full' else select_class(f.image_emb, c.ipc, method, c.seed, f.class_id, ctx.device).tolist()
     cos = align(f.image_emb, f.text_emb)
     ps = [Prototype(class_id=f.class_id, cluster=k, members=[i], chosen=[i], hub_scores=[], alpha_c=None, alpha=None, J=None, weights={},
                     size=1, text_index=i, text=f.texts[i], image_text_cos=float(cos[i]), latent=f.latents[i]) for k, i in enumerate(idx)]
@@ -320,8 +320,8 @@ def evaluate_unit(ctx:RunContext, unit:tuple, progress:bool=False):
     "Train network `unit[1]` on training set `unit[0]` (`eval_repeats` times); save and stamp its record"
     from uvlp.evaluate import evaluate_folder
     (s, net), c = unit, ctx.cfg
-    rec = evaluate_folder(ctx.run.set_dir(eval_sets(c)[s]), ctx.root, ctx.info, nets=(net,), repeats=c.eval_repeats, seed=c.seed,
-                          epochs=c.eval_epochs, device=ctx.device, progress=progress, exclude=ctx.skipped)
+    rec = evaluate_folder(ctx.run.set_dir(eval_sets(c)[s]), ctx.root, ctx.info, eval_nets=(net,), eval_repeats=c.eval_repeats, seed=c.seed,
+                          eval_epochs=c.eval_epochs, device=ctx.device, progress=progress, exclude=ctx.skipped)
     save_json(rec, ctx.run.eval_part(s, net)); ctx.run.stamp(ctx.run.eval_part(s, net))
 
 def write_eval(ctx:RunContext) -> dict:
