@@ -129,16 +129,16 @@ def refine_class_alpha(img:Tensor, # [n, D] image embeddings of one class
                        txt:Tensor, # [n, D] their text embeddings
                        tau:Tensor, # [D] the class text prototype
                        alpha0:float=0.5, # base α (0.5, or the global α)
-                       radius:float=0.1, # half-width of the search window
+                       alpha_radius:float=0.1, # half-width of the search window
                        tol:float=1e-3, # golden-section tolerance
                        device=None, # where to compute (default: CUDA if available)
                       ) -> float:
-    "The class α: golden-section maximiser of align − intra on [alpha0 − radius, alpha0 + radius] ∩ [0, 1]."
+    "The class α: golden-section maximiser of align − intra on [alpha0 − alpha_radius, alpha0 + alpha_radius] ∩ [0, 1]."
     as_alpha(alpha0, torch.zeros(0))
-    if not radius > 0: raise ValueError(f"radius must be > 0, got {radius}")
+    if not alpha_radius > 0: raise ValueError(f"alpha_radius must be > 0, got {alpha_radius}")
     sets = pair_sets(img, txt, device=device)
     tau = _check_protos(tau, sets, 'tau')
-    return golden_section(lambda a: float(class_score(sets, tau, a)), max(0., alpha0 - radius), min(1., alpha0 + radius), tol).x
+    return golden_section(lambda a: float(class_score(sets, tau, a)), max(0., alpha0 - alpha_radius), min(1., alpha0 + alpha_radius), tol).x
 
 # %% ../nbs/05_alpha.ipynb #4a9de254
 def align_weight(img:Tensor, # [..., n, D] image embeddings of a class
