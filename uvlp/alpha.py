@@ -98,6 +98,7 @@ class FisherAlpha:
     J:float # J at `alpha_search`
     weights:dict # {'inter': w_inter, 'intra': w_intra, 'align': w_align}
 
+# %% ../nbs/05_alpha.ipynb #a93dc641
 def fisher_alpha(img:Tensor, # [N, D] image embeddings of all classes
                  txt:Tensor, # [N, D] text embeddings
                  labels:Tensor, # [N] class of each row, in [0, C)
@@ -125,6 +126,7 @@ def class_score(sets:PairSets, # one class (ungrouped `pair_sets`)
     mu, spread = sets.stats(a[..., None, None])
     return align(mu, tau) - spread
 
+# %% ../nbs/05_alpha.ipynb #48f3cc81
 def refine_class_alpha(img:Tensor, # [n, D] image embeddings of one class
                        txt:Tensor, # [n, D] their text embeddings
                        tau:Tensor, # [D] the class text prototype
@@ -239,6 +241,7 @@ class ClusterAlphas:
         return [dict(cluster=k, alpha=a, J=j, size=s, w_a=self.w_a, alpha_c=self.alpha_c, **dict(zip(WEIGHT_NAMES, w)))
                 for k, (a, j, s, w) in enumerate(zip(self.alpha.tolist(), self.J.tolist(), self.size.tolist(), self.weights.tolist()))]
 
+# %% ../nbs/05_alpha.ipynb #f585c7de
 def cluster_alphas(img:Tensor, # [n, D] image embeddings of one class (after the outlier filter)
                    txt:Tensor, # [n, D] their text embeddings
                    clusters:Tensor, # [n] cluster of each row, in [0, K)

@@ -27,11 +27,13 @@ def check_pick(k:int, n:int): # how many to pick, out of how many
     "Refuse to pick more images than a class has, saying how to fix it."
     if k > n: raise ValueError(f"cannot pick {k} of {n} images: lower the IPC or add images")
 
+# %% ../nbs/12b_baselines.ipynb #2bb6e946
 def candidates(X:torch.Tensor, k:int, device=None): # features [n, d], how many to pick, where
     "`X` as float32 on the device, once `check_pick` has passed."
     check_pick(k, len(X))
     return X.to(default_device(device), torch.float32)
 
+# %% ../nbs/12b_baselines.ipynb #3dda5051
 def random_subset(n:int, # number of candidates
                   k:int, # number to pick
                   seed:int=0): # seed of the draw
@@ -52,6 +54,7 @@ def kcenter_greedy(X:torch.Tensor, # features [n, d]
         dist = torch.minimum(dist, torch.cdist(X[idx[-1:]], X)[0])
     return torch.tensor(idx)
 
+# %% ../nbs/12b_baselines.ipynb #b6b8e749
 def covering_radius(X:torch.Tensor, idx): # features [n, d] and the chosen indices
     "$\\max_i \\min_{c} \\lVert x_i - x_c \\rVert$: the farthest any image is from the chosen set."
     return torch.cdist(X.float(), X[idx].float()).min(1).values.max().item()
@@ -68,6 +71,7 @@ def herding(X:torch.Tensor, # features [n, d]
         i = int(err.argmin()); idx.append(i); taken[i] = True; total += X[i]
     return torch.tensor(idx)
 
+# %% ../nbs/12b_baselines.ipynb #085407cd
 def running_mean_error(X:torch.Tensor, idx): # features [n, d] and an ordered selection
     "$\\lVert \\mu - \\frac1t\\sum_{j\\le t} x_{s_j}\\rVert$ for t = 1..k."
     X = X.float(); sel = X[idx]
@@ -156,6 +160,7 @@ def mean_pairwise_cosine(E:torch.Tensor): # embeddings [n, d], n ≥ 2
     if n < 2: raise ValueError("cohesion needs at least 2 images per class")
     return ((s @ s - n) / (n * (n - 1))).item()
 
+# %% ../nbs/12b_baselines.ipynb #a770edd6
 def set_stats(E, text, real):
     "Cohesion, alignment with `text` [d] and distance to the mean of `real` [N, d], for embeddings `E` [n, d]."
     return dict(cohesion=mean_pairwise_cosine(E), align=align(E.float(), text.float()).mean().item(),
@@ -184,6 +189,7 @@ def diagnostics_table(rows:list): # output of `clip_diagnostics`
     lines += [f"| {r['cls']} | {r['n']} | " + ' | '.join(f"{r[k]:.3f} / {r['random_' + k]:.3f}" for k in keys) + ' |' for r in rows + [mean]]
     return '\n'.join(lines) + '\n\n(distilled / random real)'
 
+# %% ../nbs/12b_baselines.ipynb #c63b3982
 def plot_diagnostics(rows:list):
     "Three panels (cohesion, alignment, centroid distance): distilled vs random real, per class."
     fig, axs = plt.subplots(1, 3, figsize=(8, 2.6))

@@ -91,6 +91,7 @@ def random_seeds(G:Tensor, # [N, N] Gram matrix of the points
     "K distinct random points per restart: [n_init, K] indices."
     return torch.rand(n_init, len(G), generator=g).argsort(-1)[:, :k].to(G.device)
 
+# %% ../nbs/06_cluster.ipynb #fff4f84d
 def kmeanspp_seeds(G:Tensor, # [N, N] Gram matrix of the points
                    k:int, # centres per restart
                    n_init:int, # restarts

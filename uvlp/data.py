@@ -75,6 +75,7 @@ class ImageList(NamedTuple):
     paths: list
     labels: list
 
+# %% ../nbs/01_data.ipynb #c8b17c9f
 def list_images(root, # dataset root (`<root>/<split>/<class_id>/<image>`)
                 info:DatasetInfo, # the dataset: its class order gives the labels
                 split:str='train', # 'train', 'val' or 'test'
@@ -226,6 +227,7 @@ def write_descriptions(path, # the JSON-lines file to write (e.g. `<root>/train/
     with atomic_write(path) as f:
         for n, t in zip(file_names, texts): f.write(json.dumps({'file_name': n, 'text': t}) + '\n')
 
+# %% ../nbs/01_data.ipynb #c7deb108
 def _refuse_duplicates(dups:list, # names that came again
                        what:str, # what was read, for the message
                        max_duplicates:int): # largest tolerated count
@@ -310,6 +312,7 @@ def match_descriptions(paths:list, # image files, `.../<class_id>/<file>`
         warnings.warn(msg + ' (using empty text)')
     return [t or '' for t in texts]
 
+# %% ../nbs/01_data.ipynb #c4cc25ae
 def load_descriptions(path, paths:list, info:DatasetInfo, max_missing:float=0.05, max_duplicates:int=0) -> list:
     "`read_descriptions(path)` matched to `paths` by `match_descriptions`"
     return match_descriptions(paths, read_descriptions(path, max_duplicates), info, max_missing, max_duplicates)
@@ -346,6 +349,7 @@ def colour_names(rgb:np.ndarray, # [..., 3] values in [0, 1]
     names = np.where(s < 0.2, np.where(v > 0.8, 'white', 'grey'), names)
     return np.where(v < 0.2, 'black', names)
 
+# %% ../nbs/01_data.ipynb #596eb960
 def _mode(names:np.ndarray) -> str:
     u, n = np.unique(names, return_counts=True)
     return str(u[n.argmax()])
@@ -374,6 +378,7 @@ def digit_words(p:dict, i:int) -> dict:
                 size=_bins(p['size'][i], (0.5, 0.65), ('small', 'medium-sized', 'large')),
                 where=' and '.join(where) or 'centred')
 
+# %% ../nbs/01_data.ipynb #e3313084
 def colour_words(p:dict, i:int) -> dict:
     "Words for image `i` of `colour_properties` output"
     return dict(obj=p['object'][i], bg=p['background'][i],

@@ -114,6 +114,7 @@ def part_file(out:Path, state) -> Path:
     "The part file of process `state.process_index` of `state.num_processes` for the final file `out`"
     return out.with_name(f'.{out.name}.part{state.process_index}-of-{state.num_processes}')
 
+# %% ../nbs/16_describe.ipynb #54f45e4f
 def append_lines(path:Path, # the part file
                  rows:list, # `(file_name, text)` pairs
                 ):
@@ -128,6 +129,7 @@ def complete_lines(path:Path) -> dict:
     text = path.read_text() if path.exists() else ''
     return {r['file_name']: r['text'] for r in map(json.loads, text[:text.rfind('\n') + 1].splitlines())}
 
+# %% ../nbs/16_describe.ipynb #9d82edfe
 def cut_torn(path:Path) -> int:
     "Cut a torn last line off `path`; returns the number of bytes dropped"
     if not path.exists(): return 0
@@ -135,6 +137,7 @@ def cut_torn(path:Path) -> int:
     if keep < size: os.truncate(path, keep); logger.warning(f"{path}: dropped a torn last line ({size - keep} bytes)")
     return size - keep
 
+# %% ../nbs/16_describe.ipynb #f4ad86e5
 def described(out:Path) -> dict:
     "`{file_name: text}` already written: the final file `out`, then the complete lines of its part files"
     have = read_descriptions(out) if out.exists() else {}
@@ -149,6 +152,7 @@ def training_images(root, # dataset root: `<root>/train/<class_id>/<image>` (or 
     lst = list_images(root, info, 'train', holdout=0.0)
     return lst, [f'{p.parent.name}/{p.name}' for p in lst.paths]
 
+# %% ../nbs/16_describe.ipynb #0b6a3205
 def open_image(path) -> Image.Image:
     "The image at `path` in RGB, or an error saying which file to replace"
     try:
@@ -220,6 +224,7 @@ def token_counts(tokenizer, # an open_clip tokenizer (e.g. `open_clip.get_tokeni
     if isinstance(tokenizer, PreTrainedTokenizerBase): return [len(ids) for ids in tokenizer(list(texts))['input_ids']]
     return [len(tokenizer.encode(t)) + 2 for t in texts]
 
+# %% ../nbs/16_describe.ipynb #56562fbd
 def count_truncated(tokenizer, # see `token_counts`
                     texts:list, # the descriptions
                     context_length:int=77, # the text encoder's context, in tokens

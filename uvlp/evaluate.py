@@ -33,6 +33,7 @@ def resize_crop(size:int): # output side s in pixels
     "PIL image → uint8 tensor [3, s, s]: shorter side resized to `size` (bilinear), centre-cropped."
     return T.Compose([T.Resize(size), T.CenterCrop(size), T.PILToTensor()])
 
+# %% ../nbs/12a_evaluate.ipynb #bb760e9a
 def load_images(paths, # image files
                 size:int, # output side in pixels
                 workers:int=0, # decoding processes (0: in this process)
@@ -83,6 +84,7 @@ def grayscale(x:torch.Tensor): # images [N, 3, H, W]
     "ITU-R 601 luma $0.299R + 0.587G + 0.114B$, shape [N, 1, H, W]."
     return (x * x.new_tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, keepdim=True)
 
+# %% ../nbs/12a_evaluate.ipynb #19002faf
 def blend(x, target, a): return a * x + (1 - a) * target
 
 JITTER_TARGETS = {'brightness': lambda x: torch.zeros_like(x[:, :1]),
@@ -154,6 +156,7 @@ def cutmix(x:torch.Tensor, # images [N, C, H, W]
     x[..., y0:y1, x0:x1] = x[perm][..., y0:y1, x0:x1]
     return x, y, y[perm], 1 - (y1 - y0) * (x1 - x0) / (H * W)
 
+# %% ../nbs/12a_evaluate.ipynb #18741464
 def mix_loss(logits, y, y2, r:float):
     "Cross-entropy of `y` weighted by `r` plus that of `y2` weighted by `1 - r`."
     return r * F.cross_entropy(logits, y) + (1 - r) * F.cross_entropy(logits, y2) if r < 1 else F.cross_entropy(logits, y)
@@ -167,8 +170,10 @@ def epochs_for(ipc:int, # images per class
     E = 3000 if ipc <= 1 else 2000 if ipc <= 10 else 1500 if ipc <= 50 else 1000 if ipc <= 200 else 500 if ipc <= 500 else 300
     return int(E * 2 / 3) // 100 * 100 if nclass >= 100 else E
 
+# %% ../nbs/12a_evaluate.ipynb #87105156
 def milestones(epochs:int): return [2 * epochs // 3, 5 * epochs // 6]
 
+# %% ../nbs/12a_evaluate.ipynb #521ae175
 def test_epochs(epochs:int, n_evals:int=100):
     "The epochs after which the network is evaluated: every `epochs // n_evals` (at least 1)."
     every = max(1, epochs // n_evals)
@@ -182,6 +187,7 @@ class Protocol:
     weight_decay:float=5e-4; gamma:float=0.2; n_evals:int=100; cutmix_p:float=1.0
     full_augment:bool=True; stats:tuple=IMAGENET_STATS; official:bool=True
 
+# %% ../nbs/12a_evaluate.ipynb #3aa722c5
 def protocol_for(ipc:int, # images per class of the training set
                  nclass:int=10, # number of classes
                  im_size:int=224, # resolution (≤ 32 px: the CIFAR path)
@@ -204,6 +210,7 @@ def train_step(net, opt, x, y, proto:Protocol, generator=None, amp:bool=False, c
     opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
     return loss.detach()
 
+# %% ../nbs/12a_evaluate.ipynb #9455f3b3
 @torch.no_grad()
 def top1(net, x, y, stats=IMAGENET_STATS, batch:int=500, amp:bool=False, channels_last:bool=False):
     "Top-1 accuracy (%) of `net` on uint8 images `x` with labels `y`."
@@ -289,6 +296,7 @@ def results_table(records:dict): # row name -> results record
     row = lambda n, r: n if r['official'] else f"{n} ({r['protocol']['epochs']} epochs: not the protocol)"
     return '\n'.join(lines + [f'| {row(n, r)} | ' + ' | '.join(cell(r, c) for c in cols) + ' |' for n, r in records.items()])
 
+# %% ../nbs/12a_evaluate.ipynb #46a67ea3
 def plot_curves(record:dict, # a results record
                 title:str=''):
     "Top-1 and training loss against epoch, one line per run, one panel pair per network."
@@ -330,6 +338,7 @@ def split_record(root, # real data root
     return dict(split=split, folder=str(folder), part=part, holdout=holdout if part else 0.0, seed=seed if part else None,
                 n_images=len(labels), per_class=torch.bincount(labels, minlength=nclass).tolist())
 
+# %% ../nbs/12a_evaluate.ipynb #95794860
 def evaluate_folder(distilled, # distilled set: `<distilled>/<class_id>/*.png`
                     real, # real data root: `<real>/val/<class_id>/*` (see `load_split` for roots without one)
                     dataset:str|DatasetInfo, # registry name or record: class list (label order), image size, stats
@@ -360,6 +369,7 @@ def save_curves(record:dict, path, title:str=''): # a results record, the PNG to
     with atomic_write(path, 'wb') as f: fig.savefig(f, format='png', dpi=100)
     plt.close(fig)
 
+# %% ../nbs/12a_evaluate.ipynb #3858f0a2
 def write_results(rec:dict, out, name:str='distilled'):
     "Write `metrics.json` (atomically), `table.md` and `curves.png` for a record into `out`."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)

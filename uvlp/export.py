@@ -60,6 +60,7 @@ def md_table(d:dict, # key → value
     cell = lambda v: '`' + json.dumps(v).strip('"').replace('|', '\\|') + '`'
     return '\n'.join([f'| {head[0]} | {head[1]} |', '|---|---|', *(f'| {k} | {cell(v)} |' for k, v in d.items())])
 
+# %% ../nbs/17_export.ipynb #ad5fc975
 def card_front(manifest:dict, info:DatasetInfo, n:int) -> str:
     "The YAML front matter of the card: licence, name, task, size and the `default` configuration"
     c = manifest['config']

@@ -91,6 +91,7 @@ def encode_images(model:torch.nn.Module, # an open_clip model
     p = next(model.parameters())
     return normalize(model.encode_image(x.to(p.device, p.dtype)).float())
 
+# %% ../nbs/02_features.ipynb #6c6913e5
 def embed_images(clip:Clip, # model, transform and tokenizer
                  paths:list, # image files
                  batch_size:int=64, # images per batch
@@ -113,6 +114,7 @@ def text_chunks(tokenizer, # open_clip's BPE tokenizer (`encode`, start / end id
     ids, n = tokenizer.encode(text), tokenizer.context_length - 2
     return [[tokenizer.sot_token_id, *ids[i:i + n], tokenizer.eot_token_id] for i in range(0, max(len(ids), 1), n)]
 
+# %% ../nbs/02_features.ipynb #ee2b1501
 def n_truncated(tokenizer, # open_clip's BPE tokenizer
                 texts:list, # descriptions
                ) -> int:
@@ -176,6 +178,7 @@ def encode_latents(vae:AutoencoderKL, # a diffusers VAE
     z = d.sample([torch.Generator().manual_seed(derive_seed(seed, 'latent', k)) for k in keys]) if sample else d.mode()
     return ((z - (getattr(vae.config, 'shift_factor', None) or 0.0)) * vae.config.scaling_factor).float()
 
+# %% ../nbs/02_features.ipynb #9ed2d26a
 def vae_latents(vae:AutoencoderKL, # a diffusers VAE
                 paths:list, # image files
                 size:int=512, # side the images are resized and cropped to (SD 1.5: 512)
@@ -210,10 +213,12 @@ def files_fingerprint(paths:list, # files
     stats = [(str(p), os.stat(p).st_size, os.stat(p).st_mtime_ns) for p in paths]
     return hashlib.sha256(json.dumps(stats).encode()).hexdigest()[:16]
 
+# %% ../nbs/02_features.ipynb #734521f1
 def texts_fingerprint(texts:list) -> str:
     "A short SHA-256 of a list of strings"
     return hashlib.sha256(json.dumps(list(texts)).encode()).hexdigest()[:16]
 
+# %% ../nbs/02_features.ipynb #d2ccbfe4
 def cached(cache_dir, # folder of the cache; None computes without caching
            key:dict, # what determines the result: `kind`, model, data, settings (JSON values)
            compute, # () -> {name: tensor}
@@ -296,6 +301,7 @@ def save_features(f:Features, # one class's features
     meta = json.dumps(dict(class_id=f.class_id, class_name=f.class_name, paths=files, texts=f.texts), sort_keys=True)
     with atomic_write(path, 'wb') as fh: fh.write(safetensors_bytes({k: v.contiguous().cpu() for k, v in t.items()}, metadata={'record': meta}))
 
+# %% ../nbs/02_features.ipynb #8aef08c5
 def load_features(path, # a file written by `save_features`
                   root, # the data root its files are relative to
                  ) -> Features:

@@ -71,6 +71,7 @@ class CaptionedImages(Dataset):
     def __getitem__(self, i):
         return {'pixel_values': self.tf(open_rgb(self.images[i])), 'input_ids': self.ids[i]}
 
+# %% ../nbs/10_finetune.ipynb #246118cb
 def hf_tokenize(tokenizer): # a transformers CLIP tokenizer
     "A texts -> ids function padding / truncating to the tokenizer's context, as SD's text encoder expects"
     return lambda texts: tokenizer(texts, max_length=tokenizer.model_max_length, padding='max_length',

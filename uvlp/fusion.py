@@ -77,6 +77,7 @@ def masked_mean(x:Tensor, # values, reduced over `dim`
     if dim == -2: mask = mask[..., None]
     return x.where(mask, 0).sum(dim) / mask.sum(dim).clamp_min(1)
 
+# %% ../nbs/03_fusion.ipynb #52a8eb66
 def mean_direction(F:Tensor, # [..., n, D] set of vectors
                    mask:Tensor=None, # [..., n] bool, True on real rows
                   ) -> Tensor:
@@ -90,6 +91,7 @@ def align(mu:Tensor, # [..., D] directions
     "Cosine between `mu` and `tau` over the last dimension."
     return (normalize(mu) * normalize(tau)).sum(-1)
 
+# %% ../nbs/03_fusion.ipynb #8e711dcc
 def intra(F:Tensor, # [..., n, D] set of vectors
           mask:Tensor=None, # [..., n] bool, True on real rows
          ) -> Tensor:
@@ -110,6 +112,7 @@ def margin(mu:Tensor, # [..., D] directions
     hit = top > -math.inf
     return torch.where(hit.any(-1), 1 - top.where(hit, 0).sum(-1) / hit.sum(-1).clamp_min(1), 1.)
 
+# %% ../nbs/03_fusion.ipynb #a096694d
 def inter(mus:Tensor, # [..., C, D] mean directions of C classes
           mask:Tensor=None, # [..., C] bool, True on real classes
          ) -> Tensor:
@@ -134,6 +137,7 @@ class Planted(NamedTuple):
     clusters:Tensor # [N] planted cluster of each row within its class
     taus:Tensor # [C, D] class text prototypes
 
+# %% ../nbs/03_fusion.ipynb #6b320c29
 def planted(n_classes:int=3, # number of classes C
             n_clusters:int=4, # planted clusters per class (rows are assigned at random)
             n:int=60, # rows per class
@@ -170,6 +174,7 @@ class Padded(NamedTuple):
     mask:Tensor # [K, n_max] True on real rows
     index:Tensor # [K, n_max] original row of each slot, -1 on padding
 
+# %% ../nbs/03_fusion.ipynb #f38c5847
 def group_pad(x:Tensor, # [N, ...] rows
               labels:Tensor, # [N] group of each row, integers in [0, k)
               k:int=None, # number of groups (default: max label + 1); groups without rows stay empty
@@ -197,6 +202,7 @@ def pair_dots(img:Tensor, # [..., n, D] image embeddings
     "Per-row ‖i‖², ‖t‖² and i·t stacked on the last dimension: [..., n, 3]."
     return torch.stack([(img * img).sum(-1), (txt * txt).sum(-1), (img * txt).sum(-1)], -1)
 
+# %% ../nbs/03_fusion.ipynb #22c82e7d
 def fused_stats(img:Tensor, # [..., n, D] image embeddings
                 txt:Tensor, # [..., n, D] text embeddings
                 alpha, # float or tensor broadcastable to [..., 1], as in `fuse`
@@ -228,6 +234,7 @@ class PairSets(NamedTuple):
         "`(mean_direction, intra)` of the fused sets at `alpha` (see `fused_stats`)."
         return fused_stats(self.img, self.txt, alpha, self.mask, self.dots, check=False)
 
+# %% ../nbs/03_fusion.ipynb #3418b447
 def pair_sets(img:Tensor, # [N, D] image embeddings
               txt:Tensor, # [N, D] text embeddings
               labels:Tensor=None, # [N] group of each row; None keeps one set

@@ -99,6 +99,7 @@ def save_prototypes(res:ClassPrototypes, # the prototypes of one class
     save_json(res.to_dict(), path)
     return path
 
+# %% ../nbs/08_jvlc.ipynb #72334175
 def load_prototypes(path, # a record written by `save_prototypes`
                    ) -> ClassPrototypes:
     "The `ClassPrototypes` that `save_prototypes` wrote, latents included."
@@ -115,6 +116,7 @@ def check_settings(cfg):
     if not 0 <= cfg.alpha0 <= 1: raise ValueError(f"alpha0 must lie in [0, 1] (1 = image only, 0 = text only); got {cfg.alpha0}")
     if cfg.hubness not in HUBNESS: raise ValueError(f"hubness must be one of {HUBNESS}; got {cfg.hubness!r}")
 
+# %% ../nbs/08_jvlc.ipynb #3bb85dc4
 def check_class(img:Tensor, txt:Tensor, latents, texts, class_id):
     "Raise a ValueError naming `class_id` unless its rows exist, pair up, and are finite and non-zero."
     if latents is None: raise ValueError(f"class {class_id} has no latents: extract its features with a VAE")
@@ -161,6 +163,7 @@ def note(notes:list, class_id, msg:str):
     logger.warning("class %s: %s", class_id, msg)
     notes.append(msg)
 
+# %% ../nbs/08_jvlc.ipynb #dcaccb09
 def class_k(ipc:int, n_inliers:int, n:int, class_id, notes:list) -> int:
     "Clusters of the class: IPC, or the number of inliers when fewer (the decision noted)."
     if n == 1: note(notes, class_id, "a single image: its one prototype is that image")
@@ -243,6 +246,7 @@ def class_inputs(f) -> tuple:
     get = f.get if isinstance(f, Mapping) else lambda k: getattr(f, k, None)
     return tuple(get(k) for k in FEATURE_KEYS)
 
+# %% ../nbs/08_jvlc.ipynb #6a14e664
 def iter_discover(classes, # {class_id: features} or an iterable of features (class id = position)
                   taus:Tensor, # [C, D] class text prototypes, in the order of `classes`
                   cfg:JVLCConfig=JVLCConfig(), # the settings of every class (see `JVLCConfig`)
@@ -259,6 +263,7 @@ def iter_discover(classes, # {class_id: features} or an iterable of features (cl
         img, txt, lat, texts = class_inputs(f)
         yield jvlc_class(img, txt, lat, taus[c], tau_negatives(taus, c), texts, cid, cfg, device)
 
+# %% ../nbs/08_jvlc.ipynb #19daf2dc
 def discover(classes, # {class_id: features} or a list of features (class id = position)
              taus:Tensor, # [C, D] class text prototypes, in the order of `classes`
              **kwargs) -> dict:

@@ -35,6 +35,7 @@ def centre_prototype(class_id, # the class
                      size=len(members), text_index=None if text_index is None else int(text_index), text=text,
                      image_text_cos=None, latent=torch.as_tensor(np.asarray(centre), dtype=torch.float32).reshape(shape))
 
+# %% ../nbs/08a_methods.ipynb #24db8b4b
 def centre_record(class_id, n:int, ipc:int, outliers, notes:list, prototypes:list) -> ClassPrototypes:
     "The `ClassPrototypes` of a k-means method; UVLP's α and hubness fields are None."
     return ClassPrototypes(class_id=class_id, n=n, ipc=ipc, alpha0=None, alpha_c=None, outliers=[int(i) for i in outliers],
@@ -45,6 +46,7 @@ def sklearn_seed(seed:int, *keys) -> int:
     "`derive_seed(seed, *keys)` folded into scikit-learn's range [0, 2**32)."
     return derive_seed(seed, *keys) % 2 ** 32
 
+# %% ../nbs/08a_methods.ipynb #0631dfde
 def flat_latents(latents, # [n, ...] VAE latents of one class
                  ipc:int, # prototypes asked for
                  class_id=0, # the class, named in errors
@@ -87,6 +89,7 @@ def common_words(texts:list, # the descriptions of the class's inliers
     df = Counter(w for t in texts for w in set(words(t)))
     return {w for w, c in df.items() if c >= threshold * len(texts) and w not in STOPWORDS}
 
+# %% ../nbs/08a_methods.ipynb #5c944f11
 def cluster_words(texts:list, # the descriptions of one cluster
                   class_name:str, # the class's name string (its words are dropped by a substring test)
                   common:set, # the class's common words
@@ -96,6 +99,7 @@ def cluster_words(texts:list, # the descriptions of one cluster
     kept = (w for t in texts for w in words(t) if w not in STOPWORDS and w not in class_name and w not in common)
     return Counter(kept).most_common(k)
 
+# %% ../nbs/08a_methods.ipynb #c9e23e74
 def pick_description(texts:list, # the descriptions of one cluster
                      top:list, # its [(word, count)]
                     ) -> tuple:

@@ -147,6 +147,7 @@ def get_network(name:str, # one of `NETWORKS`: 'convnet', 'resnet_ap10', 'resnet
 # %% ../nbs/12_networks.ipynb #9689ce5d
 def count_params(net:nn.Module): return sum(p.numel() for p in net.parameters())
 
+# %% ../nbs/12_networks.ipynb #13b91490
 def count_macs(net:nn.Module, # the network (on any device)
                im_size:int): # input side in pixels
     "Multiply–accumulates of one forward pass of a single `im_size` image."

@@ -35,12 +35,14 @@ def process_state(device=None): # the run's device
     from uvlp.config import default_device
     return PartialState(cpu=default_device(device).type == 'cpu', timeout=timedelta(days=1))
 
+# %% ../nbs/13b_pipeline.ipynb #2eafcbbf
 def run_device(cfg:DistillConfig, state) -> torch.device:
     "The device of this process: its own GPU under a multi-GPU launch, else `cfg.device`"
     from uvlp.config import default_device
     dev = default_device(cfg.device)
     return state.device if dev.type == 'cuda' and state.device.type == 'cuda' and cfg.device in (None, 'cuda') else dev
 
+# %% ../nbs/13b_pipeline.ipynb #8242618e
 def my_share(items:list, # all units of work, in a fixed order
              state, # a `PartialState` (or anything with `process_index` and `num_processes`)
             ) -> list:
@@ -105,6 +107,7 @@ class RunContext:
         from uvlp.features import load_features
         return load_features(self.run.features(self.info.class_ids[ci]), self.root)
 
+# %% ../nbs/13b_pipeline.ipynb #915e3923
 @contextlib.contextmanager
 def open_run(cfg:DistillConfig, # the settings
              overwrite:bool=False, # replace a run with other settings in `cfg.out_dir`
@@ -136,6 +139,7 @@ def train_list(ctx:RunContext) -> tuple:
     lst = ImageList(*map(list, zip(*[(p, l) for p, l in zip(*lst) if str(p) not in ctx.skipped]))) if ctx.skipped else lst
     return lst, load_descriptions(c.descriptions or ctx.root/'train', lst.paths, ctx.info, c.max_missing, c.max_duplicates)
 
+# %% ../nbs/13b_pipeline.ipynb #49cf0df2
 def extract_class(ctx:RunContext, data:tuple, ci:int):
     "Embed and encode the training images of class `ci` (`02_features`); save and stamp `features/<class_id>.safetensors`"
     from uvlp.features import extract_features, save_features
@@ -145,6 +149,7 @@ def extract_class(ctx:RunContext, data:tuple, ci:int):
     save_features(f, ctx.run.features(ctx.info.class_ids[ci]), ctx.root)
     ctx.run.stamp(ctx.run.features(ctx.info.class_ids[ci]))
 
+# %% ../nbs/13b_pipeline.ipynb #6da0367d
 def write_text_prototypes(ctx:RunContext):
     "Save and stamp the `[C, D]` class text prototypes (main process, once per run)"
     from uvlp.features import class_text_prototypes
@@ -153,6 +158,7 @@ def write_text_prototypes(ctx:RunContext):
     with atomic_write(ctx.run.text_prototypes, 'wb') as fh: fh.write(save_bytes({'tau': taus}))
     ctx.run.stamp(ctx.run.text_prototypes)
 
+# %% ../nbs/13b_pipeline.ipynb #ef07e18e
 def record_texts(ctx:RunContext, texts:list):
     "Record in the manifest how many descriptions are longer than CLIP's context, and what the text policy did with them"
     from uvlp.features import n_truncated
@@ -164,6 +170,7 @@ def record_texts(ctx:RunContext, texts:list):
         logger.warning(f"{m['texts']['longer_than_context']} of {len(texts)} descriptions are longer than CLIP's {tok.context_length} tokens "
                        f"(text_policy {ctx.cfg.text_policy!r}: {'cut' if ctx.cfg.text_policy == 'truncate' else 'embedded by chunks'})")
 
+# %% ../nbs/13b_pipeline.ipynb #d8507dae
 def features_stage(ctx:RunContext, progress:bool=True):
     "Features of this process's classes whose record is missing or fails verification; then the class text prototypes"
     todo = [c for c in ctx.mine(range(ctx.info.n_classes)) if not ctx.run.done(ctx.run.features(ctx.info.class_ids[c]))]
@@ -185,6 +192,7 @@ def write_global_alpha(ctx:RunContext) -> dict:
     save_json(asdict(res), p); ctx.run.stamp(p)
     return asdict(res)
 
+# %% ../nbs/13b_pipeline.ipynb #3e262000
 def base_alpha(ctx:RunContext) -> float:
     "α₀ of every class: the fixed `alpha`, else the global Fisher α when asked for, else `alpha0`"
     c = ctx.cfg
@@ -198,6 +206,7 @@ def jvlc_settings(ctx:RunContext):
     return stage_settings(JVLCConfig, c, alpha0=base_alpha(ctx), class_search=c.class_search and not fixed,
                           cluster_search=c.cluster_search and not fixed)
 
+# %% ../nbs/13b_pipeline.ipynb #a5674ea5
 def uvlp_rule(ctx:RunContext, f, ci:int):
     "UVLP's prototypes of class `ci` (`08_jvlc.jvlc_class`), with the fusion ablations of the settings"
     from uvlp.fusion import tau_negatives
@@ -205,6 +214,7 @@ def uvlp_rule(ctx:RunContext, f, ci:int):
     taus = load_file(ctx.run.text_prototypes)['tau']
     return jvlc_class(f.image_emb, f.text_emb, f.latents, taus[ci], tau_negatives(taus, ci), f.texts, f.class_id, jvlc_settings(ctx), ctx.device)
 
+# %% ../nbs/13b_pipeline.ipynb #4d9334ca
 def vlcp_rule(ctx:RunContext, f, ci:int):
     "VLCP's prototypes of class `ci` (`08a_methods.vlcp_class`)"
     from uvlp.methods import vlcp_class
@@ -212,11 +222,13 @@ def vlcp_rule(ctx:RunContext, f, ci:int):
     return vlcp_class(f.latents, f.texts, f.class_name, ipc=c.ipc, seed=c.seed, class_id=f.class_id, lof_neighbors=c.lof_neighbors,
                       contamination=c.contamination, n_init=c.n_init)
 
+# %% ../nbs/13b_pipeline.ipynb #fb75eaca
 def d4m_rule(ctx:RunContext, f, ci:int):
     "D4M's prototypes of class `ci` (`08a_methods.d4m_class`)"
     from uvlp.methods import d4m_class
     return d4m_class(f.latents, f.class_name, ipc=ctx.cfg.ipc, seed=ctx.cfg.seed, class_id=f.class_id)
 
+# %% ../nbs/13b_pipeline.ipynb #b8d6c669
 def real_rule(ctx:RunContext, f, ci:int, method:str|None=None):
     "Real images of class `ci` as one-member prototypes: a selection on CLIP image features (`12b_baselines`; its seed derived per class), or all"
     from uvlp.baselines import select_class
@@ -240,10 +252,12 @@ def prototypes_class(ctx:RunContext, ci:int):
     save_prototypes(PROTOTYPE_RULES[ctx.cfg.method](ctx, ctx.features(ci), ci), ctx.run.prototypes(cid))
     ctx.run.stamp(ctx.run.latents(cid), ctx.run.prototypes(cid))
 
+# %% ../nbs/13b_pipeline.ipynb #f3d87c4e
 def prototypes_done(ctx:RunContext, cid:str) -> bool:
     "Are the prototypes of class `cid` written and intact?"
     return ctx.run.done(ctx.run.latents(cid), ctx.run.prototypes(cid))
 
+# %% ../nbs/13b_pipeline.ipynb #d010d497
 def prototypes_stage(ctx:RunContext, progress:bool=True):
     "The prototypes of this process's classes whose records are missing or fail verification"
     for c in tqdm(ctx.mine(range(ctx.info.n_classes)), desc='prototypes', disable=not progress):
@@ -252,14 +266,17 @@ def prototypes_stage(ctx:RunContext, progress:bool=True):
 # %% ../nbs/13b_pipeline.ipynb #8598a6d4
 def n_prototypes(run:RunDir, cid:str) -> int: return len(load_json(run.prototypes(cid))['prototypes'])
 
+# %% ../nbs/13b_pipeline.ipynb #9f47fe10
 def images_done(run:RunDir, cid:str, n:int, name:str='distilled') -> bool:
     "Are the `n` images of class `cid` of set `name` written and intact?"
     return all(run.done(run.image(cid, k, name)) for k in range(n))
 
+# %% ../nbs/13b_pipeline.ipynb #64a3a2cd
 def synthesized(run:RunDir, cid:str) -> bool:
     "Is class `cid` finished: its prototype record and every one of its images written and intact?"
     return run.done(run.prototypes(cid)) and images_done(run, cid, n_prototypes(run, cid))
 
+# %% ../nbs/13b_pipeline.ipynb #715b8578
 @torch.no_grad()
 def decode_latents(vae, # a diffusers `AutoencoderKL`
                    latents:torch.Tensor, # [N, 4, h, w] latents × scaling factor
@@ -268,12 +285,14 @@ def decode_latents(vae, # a diffusers `AutoencoderKL`
     x = vae.decode(latents.to(vae.device, vae.dtype) / vae.config.scaling_factor).sample
     return ((x.float().cpu() + 1) / 2).clamp(0, 1)
 
+# %% ../nbs/13b_pipeline.ipynb #82057771
 def best_member(p, f) -> int:
     "The row of prototype `p`'s best member: its first chosen one, else the member whose latent is nearest the prototype's"
     if p.chosen: return p.chosen[0]
     m = torch.tensor(p.members)
     return int(m[(f.latents[m].flatten(1).float() - p.latent.flatten().float()).norm(dim=1).argmin()])
 
+# %% ../nbs/13b_pipeline.ipynb #f405040e
 def real_images(ctx:RunContext, res, ci:int) -> list:
     "[3, H, W] in [0, 1]: the real training image of each prototype's best member (the `real` stage)"
     import torchvision.transforms.functional as TF
@@ -281,6 +300,7 @@ def real_images(ctx:RunContext, res, ci:int) -> list:
     f = ctx.features(ci)
     return [TF.to_tensor(open_rgb(f.paths[best_member(p, f)])) for p in res]
 
+# %% ../nbs/13b_pipeline.ipynb #c63aeb7f
 def write_images(ctx:RunContext, res, ci:int, mode:str, name:str='distilled'):
     "Write and stamp `<set>/<class_id>/<k>.png` for every prototype of `res` by synthesis stage `mode` (the Random row at its own size)"
     from uvlp.synthesis import synthesize
@@ -296,6 +316,7 @@ def write_images(ctx:RunContext, res, ci:int, mode:str, name:str='distilled'):
         for im, p in zip(imgs, paths): save_image(im, p, size)
     ctx.run.stamp(*paths)
 
+# %% ../nbs/13b_pipeline.ipynb #a3968035
 def synthesis_stage(ctx:RunContext, progress:bool=True):
     "The images of this process's classes that are missing or fail verification"
     from uvlp.jvlc import load_prototypes
@@ -310,12 +331,15 @@ def eval_sets(cfg:DistillConfig) -> dict:
     "Row name → set folder name of the evaluation: the method's distilled set, and as many random real images (unless it is them)"
     return {SET_NAMES[cfg.method]: 'distilled'} | ({} if cfg.method == 'random' else {'Random': 'random'})
 
+# %% ../nbs/13b_pipeline.ipynb #37b292bb
 def eval_units(cfg:DistillConfig) -> list: return [(s, n) for s in eval_sets(cfg) for n in cfg.eval_nets]
 
+# %% ../nbs/13b_pipeline.ipynb #c9a5d280
 def write_random(ctx:RunContext, ci:int):
     "The random real images of class `ci` (the same selection as method `random`) in `baselines/random/`"
     write_images(ctx, real_rule(ctx, ctx.features(ci), ci, 'random'), ci, 'real', 'random')
 
+# %% ../nbs/13b_pipeline.ipynb #389e2570
 def evaluate_unit(ctx:RunContext, unit:tuple, progress:bool=False):
     "Train network `unit[1]` on training set `unit[0]` (`eval_repeats` times); save and stamp its record"
     from uvlp.evaluate import evaluate_folder
@@ -324,6 +348,7 @@ def evaluate_unit(ctx:RunContext, unit:tuple, progress:bool=False):
                           eval_epochs=c.eval_epochs, device=ctx.device, progress=progress, exclude=ctx.skipped)
     save_json(rec, ctx.run.eval_part(s, net)); ctx.run.stamp(ctx.run.eval_part(s, net))
 
+# %% ../nbs/13b_pipeline.ipynb #c87a26f5
 def write_eval(ctx:RunContext) -> dict:
     "Merge the saved units into `eval/metrics.json`, `table.md` and `curves.png`"
     from uvlp.evaluate import results_table, save_curves
@@ -338,10 +363,12 @@ def write_eval(ctx:RunContext) -> dict:
     save_json(m, run.eval/'metrics.json'); run.stamp(run.eval/'metrics.json')
     return m
 
+# %% ../nbs/13b_pipeline.ipynb #88de7e36
 def evaluation_done(ctx:RunContext) -> bool:
     "Are the merged metrics and every unit's record written and intact?"
     return ctx.run.done(ctx.run.eval/'metrics.json', *[ctx.run.eval_part(*u) for u in eval_units(ctx.cfg)])
 
+# %% ../nbs/13b_pipeline.ipynb #d38d6035
 def evaluate_stage(ctx:RunContext, progress:bool=True):
     "Write the random real images, train this process's (set, network) units, merge (main process)"
     with Timer('evaluation', ctx.run, ctx.state):
@@ -364,6 +391,7 @@ def run_stages(ctx:RunContext, progress:bool=True):
     with Timer('synthesis', ctx.run, ctx.state): synthesis_stage(ctx, progress)
     if ctx.cfg.evaluate and not evaluation_done(ctx): evaluate_stage(ctx, progress)
 
+# %% ../nbs/13b_pipeline.ipynb #e31e6bad
 def distill(cfg:DistillConfig, # the settings
             overwrite:bool=False, # replace a run with other settings in `cfg.out_dir`
             state=None, # accelerate `PartialState` (default: `process_state(cfg.device)`)

@@ -270,6 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--kind', choices=SOURCE_KINDS, help="the source's kind when it cannot be detected")
     return p
 
+# %% ../nbs/15_prepare.ipynb #70d57050
 def main(argv=None): # command-line arguments (default: `sys.argv[1:]`)
     "The `uvlp-prepare` command: prepare, print the summary; exit 2 with the message on bad input"
     parser = build_parser(); a = parser.parse_args(argv)

@@ -62,12 +62,14 @@ def weights_key(cfg:DistillConfig) -> dict:
     clip = (tiny or TINY_DIR)/'clip' if cfg.clip_model == 'tiny' else Path(cfg.clip_pretrained)
     return dict(sd=tree_digest(sd, parts), clip=tree_digest(clip) if cfg.clip_model == 'tiny' or clip.is_file() else cfg.clip_pretrained)
 
+# %% ../nbs/13a_rundir.ipynb #d27ecd58
 def descriptions_file(cfg:DistillConfig) -> Path|None:
     "The descriptions file a run reads (None for the embedded digits)"
     if cfg.data_root is None and cfg.descriptions is None: return None
     p = Path(cfg.descriptions or Path(cfg.data_root)/"train").resolve()
     return p/'metadata.jsonl' if p.is_dir() else p
 
+# %% ../nbs/13a_rundir.ipynb #aa10675e
 def data_key(cfg:DistillConfig) -> dict:
     "Fingerprints of the data a run reads: the train (and val) file lists — names, sizes, times — and the descriptions file"
     from uvlp.data import list_images
@@ -78,6 +80,7 @@ def data_key(cfg:DistillConfig) -> dict:
     root, info = Path(cfg.data_root).resolve(), dataset_info(cfg)
     return key | {s: files_fingerprint(list_images(root, info, s).paths) for s in ('train', 'val')[:1 + cfg.evaluate]}
 
+# %% ../nbs/13a_rundir.ipynb #d1099338
 def _resolved(p): return None if p is None else str(Path(p).resolve())
 
 def config_key(cfg:DistillConfig) -> dict:
@@ -85,6 +88,7 @@ def config_key(cfg:DistillConfig) -> dict:
     s = {k: v for k, v in asdict(cfg).items() if k not in RUN_ONLY} | dict(data_root=_resolved(cfg.data_root), descriptions=_resolved(cfg.descriptions))
     return json.loads(json.dumps(s)) | dict(weights=weights_key(cfg), data=data_key(cfg))
 
+# %% ../nbs/13a_rundir.ipynb #bdce4917
 def versions() -> dict:
     "Versions of Python and of the packages that shape a run's numbers"
     from importlib.metadata import version, PackageNotFoundError
@@ -125,11 +129,13 @@ def seed_rules(cfg:DistillConfig) -> dict:
                 kmeans="(seed, '<method>', class_id)", synthesis="(seed, 'synthesis', class_index, cluster_index)",
                 real_selection="(seed, '<random|kcenter|herding>', class_id)", evaluation='seed, set before each network')
 
+# %% ../nbs/13a_rundir.ipynb #b668b805
 def data_source(cfg:DistillConfig) -> dict|None:
     "Where the data came from: `uvlp-prepare`'s `source.json` of the data root (`15_prepare`), the embedded digits, or None"
     from uvlp.prepare import read_source
     return dict(kind='embedded digits (scikit-learn)') if cfg.data_root is None else read_source(cfg.data_root)
 
+# %% ../nbs/13a_rundir.ipynb #d8067202
 def start_run(cfg:DistillConfig, mode:str, world_size:int=1, device:str='cpu', key:dict|None=None, **record) -> RunDir:
     "Clear (mode 'replace'), create (no manifest yet) and stamp a run directory with this invocation (and `record`'s entries)"
     run = RunDir(cfg.out_dir)
@@ -147,6 +153,7 @@ def start_run(cfg:DistillConfig, mode:str, world_size:int=1, device:str='cpu', k
     save_json(m, run.manifest)
     return run
 
+# %% ../nbs/13a_rundir.ipynb #b6ec7682
 def record_seconds(run:RunDir, stage:str, seconds:float):
     "Add a stage's wall time to this invocation's record in the manifest"
     m = load_json(run.manifest)

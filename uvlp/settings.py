@@ -91,6 +91,7 @@ def tiny_stack(cfg:DistillConfig) -> Path|None:
     p = TINY_DIR if cfg.sd == 'tiny' else Path(cfg.sd)
     return p if (p/'clip').is_dir() and (p/'pipeline').is_dir() else None
 
+# %% ../nbs/13_settings.ipynb #d5b7f214
 def dataset_info(cfg:DistillConfig):
     "The `DatasetInfo` of a run: a registered dataset, or with dataset 'folder' the ImageFolder at `data_root` (`00_config`)"
     from uvlp.config import get_dataset, image_folder_dataset
@@ -98,6 +99,7 @@ def dataset_info(cfg:DistillConfig):
     if cfg.data_root is None: raise ValueError("dataset 'folder' reads its classes from data_root: pass data_root (the folder holding train/<class_id>/)")
     return image_folder_dataset(cfg.data_root, cfg.class_list, name='folder')
 
+# %% ../nbs/13_settings.ipynb #25de5188
 def _known_info(cfg:DistillConfig):
     "`dataset_info(cfg)`, or None while the dataset cannot be read yet (validation reports that later, by name)"
     try: return dataset_info(cfg)
@@ -107,6 +109,7 @@ def synthesis_mode(cfg:DistillConfig) -> str:
     "`cfg.synthesis`, else the method's: 'sdedit' for a prototype rule, 'real' for a selection of real images"
     return cfg.synthesis or ('sdedit' if cfg.method in GENERATIVE else 'real')
 
+# %% ../nbs/13_settings.ipynb #2da37cac
 def method_value(cfg:DistillConfig, name:str):
     "`cfg.<name>`, or the method's reference value (`08a_methods.synthesis_settings`; UVLP's for the selections) when it is None"
     from uvlp.methods import synthesis_settings
@@ -125,6 +128,7 @@ def stage_settings(cls, # a stage's frozen settings record, e.g. `JVLCConfig` or
     if extra := sorted(set(values) - set(names)): raise TypeError(f"{cls.__name__} has no field(s) {extra}")
     return cls(**{n: values[n] if n in values else getattr(cfg, n) for n in names})
 
+# %% ../nbs/13_settings.ipynb #42636b02
 def synth_config(cfg:DistillConfig):
     "The run's `SynthConfig` (`09_synthesis`): the settings of the same names, the method's reference values filling those left None"
     from uvlp.synthesis import SynthConfig
@@ -222,6 +226,7 @@ def unreadable(cfg:DistillConfig) -> list:
         return [str(p) for p in val + check_images(list_images(root, info, 'train').paths, how)]
     except ValueError as e: raise ValueError(f"data_root: {e} (setting on_error)") from e
 
+# %% ../nbs/13_settings.ipynb #97a9f76c
 def check_data(cfg:DistillConfig):
     "Raise naming the setting when the dataset, its folders, its images, the IPC or the descriptions do not fit"
     from uvlp.data import list_images, load_descriptions
@@ -253,6 +258,7 @@ def check_out_dir(cfg:DistillConfig):
         with tempfile.NamedTemporaryFile(dir=p, prefix='.write-test'): pass
     except OSError as e: raise ValueError(f"out_dir {p} is not writable ({e.strerror}): choose a folder you can create and write") from e
 
+# %% ../nbs/13_settings.ipynb #c10a2034
 def check_models(cfg:DistillConfig):
     "Raise when `cfg.sd` is neither a tiny stack nor an SD folder, or `cfg.clip_model` not an open_clip architecture"
     if tiny_stack(cfg) is None:
@@ -264,6 +270,7 @@ def check_models(cfg:DistillConfig):
         if cfg.clip_model not in open_clip.list_models():
             raise ValueError(f"clip_model {cfg.clip_model!r} is not an open_clip architecture: choose one of open_clip.list_models(), e.g. 'ViT-L-14' (or 'tiny')")
 
+# %% ../nbs/13_settings.ipynb #75ae34ed
 def check_device(cfg:DistillConfig):
     "Raise when `cfg.device` names no device that this machine has"
     if cfg.device is None: return
@@ -274,6 +281,7 @@ def check_device(cfg:DistillConfig):
     if d.type == 'cuda' and (d.index or 0) >= n: raise ValueError(f"device {cfg.device!r}: this machine has {n} GPU(s), cuda:0 to cuda:{n - 1}")
     if d.type not in ('cpu', 'cuda'): raise ValueError(f"device {cfg.device!r}: uvlp runs on 'cpu' or 'cuda' devices")
 
+# %% ../nbs/13_settings.ipynb #289bee3e
 def validate(cfg:DistillConfig) -> DistillConfig:
     "Check every setting cheaply, in order, before any expensive stage; returns `cfg`"
     for check in (check_types, check_values, check_combination, check_device, check_data, check_out_dir, check_models): check(cfg)
@@ -287,6 +295,7 @@ def field_help(cls=None) -> dict:
     except (OSError, TypeError): return {}  # a class defined in a notebook cell has no source file
     return dict(re.findall(r'^\s+(\w+)\s*:[^#\n]*#\s*(.+)$', src, re.M))
 
+# %% ../nbs/13_settings.ipynb #91acf6d3
 def _word(tp):
     "A flag's converter: 'none' → None; 'true'/'false' for a bool; else `tp`"
     def conv(s):
@@ -313,6 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--log-level', default='INFO', help='logging level (default: INFO)')
     return p
 
+# %% ../nbs/13_settings.ipynb #de5a0a1d
 def parse_config(argv=None) -> tuple:
     "`(DistillConfig, overwrite, log level)` from command-line arguments"
     a = vars(build_parser().parse_args(argv))

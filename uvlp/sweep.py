@@ -31,6 +31,7 @@ def cell_name(dataset:str, ipc:int, seed:int, variant:str|None=None) -> str:
     "The file name of one sweep cell (with its variant's slug when the sweep compares variants)"
     return f'{dataset}-{slug(variant)}-ipc{ipc}-seed{seed}' if variant else f'{dataset}-ipc{ipc}-seed{seed}'
 
+# %% ../nbs/14_sweep.ipynb #3a980cd7
 def sweep_cells(datasets, # dataset names
                 ipcs, # images per class
                 seeds, # run seeds
@@ -57,6 +58,7 @@ def default_notebook() -> Path:
     if not nb.exists(): raise FileNotFoundError(f"no {nb}: pass notebook=<path of run_distill.ipynb> (it is in the repository's nbs/ folder)")
     return nb
 
+# %% ../nbs/14_sweep.ipynb #a3ee6507
 def run_cell(params:dict, # one cell's parameters (see `sweep_cells`)
              notebook=None, # the papermill notebook (default: `default_notebook()`)
              kernel:str='python3', # Jupyter kernel to execute it with
@@ -72,6 +74,7 @@ def run_cell(params:dict, # one cell's parameters (see `sweep_cells`)
     os.replace(part, out)
     return out
 
+# %% ../nbs/14_sweep.ipynb #0b74acdd
 def run_sweep(cells:list, # from `sweep_cells`
               notebook=None, # the papermill notebook (default: `default_notebook()`)
               kernel:str='python3', # Jupyter kernel

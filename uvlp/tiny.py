@@ -49,11 +49,13 @@ def tiny_clip(seed:int=0): # seeds the initial weights
     torch.manual_seed(seed)
     return open_clip.CLIP(**TINY_CLIP).eval()
 
+# %% ../nbs/11_tiny.ipynb #81aa38ee
 def tiny_vae(seed:int=0): # seeds the initial weights
     "A freshly initialised tiny `AutoencoderKL` (32 px → 8×8×4)"
     torch.manual_seed(seed)
     return AutoencoderKL(**TINY_VAE)
 
+# %% ../nbs/11_tiny.ipynb #43c35803
 def tiny_unet(seed:int=0): # seeds the initial weights
     "A freshly initialised tiny `UNet2DConditionModel` on 8×8×4 latents, attending to width-32 text states"
     torch.manual_seed(seed)
@@ -64,6 +66,7 @@ def tiny_tokenizer():
     "open_clip's bundled BPE tokenizer (works offline) at the tiny text tower's context length"
     return open_clip.SimpleTokenizer(context_length=TINY_CLIP['text_cfg']['context_length'])
 
+# %% ../nbs/11_tiny.ipynb #950ef1af
 def tiny_preprocess():
     "CLIP's evaluation transform at 32 px: resize, centre crop, RGB, tensor, OpenAI mean / std"
     return open_clip.image_transform(TINY_CLIP['vision_cfg']['image_size'], is_train=False)

@@ -45,6 +45,7 @@ def save_json(obj, path, **kw):
     "Write `obj` as indented, key-sorted JSON to `path`, atomically"
     with atomic_write(path) as f: json.dump(obj, f, indent=2, sort_keys=True, **kw)
 
+# %% ../nbs/00a_utils.ipynb #b8147011
 def load_json(path):
     "Read JSON from `path`"
     return json.loads(Path(path).read_text())
@@ -108,6 +109,7 @@ def stamp(path, # a complete file
     with atomic_write(s) as f: f.write(file_digest(path) + '\n')
     return s
 
+# %% ../nbs/00a_utils.ipynb #0f2cde11
 def verified(path, # a file that should carry a stamp
              sidecar=None, # where its stamp is (default: `<path>.sha256`)
             ) -> bool:
