@@ -20,6 +20,10 @@ done: the table and figure of `uvlp.sweep`, and the seconds of each stage of eve
 
     OMP_NUM_THREADS=1 setsid nohup python benchmarks/compare_digits.py > /work/scratch/compare_digits.log 2>&1 &
     python benchmarks/compare_digits.py --report
+
+A piece at a time: `--only LABEL ... --ipcs N ...` runs just those cells. The pipeline refuses to resume a run directory
+whose settings key today's code computes otherwise (e.g. cells made before `text_policy` existed), so after such a change
+run only the missing cells; the finished ones are kept and reported as they are.
 """
 import argparse, dataclasses, json, logging, shutil, time
 from pathlib import Path
@@ -87,14 +91,15 @@ def running_table(work:Path) -> str:
     return '\n'.join(f"{c['label']:<24} ipc {c['ipc']:>2}  {c['top1']:6.2f}  (Random {c['random']:6.2f})  {c['wall_s']:7.1f} s"
                      for c in lines)
 
-def run_all(work:Path, epochs:int, threads:int):
+def run_all(work:Path, epochs:int, threads:int, only:list|None=None, ipcs=IPCS):
     from uvlp.utils import load_json
     from uvlp.pipeline import SET_NAMES
     torch.set_num_threads(threads)
     work.mkdir(parents=True, exist_ok=True)
     done = {(c['label'], c['ipc']) for c in map(json.loads, (work/'cells.jsonl').read_text().splitlines())} if (work/'cells.jsonl').exists() else set()
     donors = {}
-    for lab, ipc, cfg in cells(work, epochs):
+    for lab, ipc, cfg in cells(work, epochs, ipcs):
+        if only and lab not in only: continue
         t = time.time()
         info = run_cell(cfg, donors.get(ipc))
         if cfg.method == 'random': donors[ipc] = Path(cfg.out_dir)
@@ -154,7 +159,10 @@ if __name__ == '__main__':
     p.add_argument('--epochs', type=int, default=10, help='evaluation epochs (a shortened schedule, not the protocol)')
     p.add_argument('--threads', type=int, default=1)
     p.add_argument('--report', action='store_true', help='write benchmarks/results/compare_digits.{md,png,json} from the cells done')
+    p.add_argument('--only', nargs='+', default=None, help='run only these columns (labels of VARIANTS), e.g. --only "UVLP no α search"')
+    p.add_argument('--ipcs', type=int, nargs='+', default=list(IPCS), help='run only these IPCs')
     a = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    if a.only and (bad := sorted(set(a.only) - set(VARIANTS))): p.error(f"unknown column(s) {bad}: choose from {list(VARIANTS)}")
     if a.report: report(Path(a.work), RESULTS/'compare_digits')
-    else: run_all(Path(a.work), a.epochs, a.threads)
+    else: run_all(Path(a.work), a.epochs, a.threads, a.only, tuple(a.ipcs))
