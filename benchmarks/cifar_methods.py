@@ -114,7 +114,8 @@ def write_png(rec:dict, path:Path):
     ax.set_yticks(range(len(r)), [NAMES[c] for c in cells], fontsize=8); ax.invert_yaxis()
     ax.set_xlabel('ConvNet-3 top-1 (%), CIFAR-10 val'); ax.set_title('IPC 10, tiny colour stack, shortened schedule', fontsize=9)
     rows = [c for c in cells if c != 'full'] or ['full']
-    grid = [[Image.open(Path(cells[c]['run_dir']) / 'distilled' / cid / '0.png').convert('RGB').resize((32, 32)) for cid in ids] for c in rows]
+    tile = lambda f: Image.open(f).convert('RGB').resize((32, 32)) if f.exists() else Image.new('RGB', (32, 32), 'lightgrey')   # grey: a cell being redone
+    grid = [[tile(Path(cells[c]['run_dir']) / 'distilled' / cid / '0.png') for cid in ids] for c in rows]
     canvas = Image.new('RGB', (32 * len(ids), 32 * len(rows)), 'white')
     for i, row in enumerate(grid):
         for j, x in enumerate(row): canvas.paste(x, (32 * j, 32 * i))
