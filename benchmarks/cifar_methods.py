@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 from uvlp.config import get_dataset
 from uvlp.data import caption_folder, list_images, load_descriptions
-from uvlp.evaluate import evaluate_folder, load_split, results_table
+from uvlp.evaluate import evaluate_folder, load_split
 from uvlp.tiny import TINY_STEPS, train_tiny
 from uvlp.utils import atomic_write, load_json, save_json
 

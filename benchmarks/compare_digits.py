@@ -127,13 +127,13 @@ def report(work:Path, out:Path):
     stages = ['features', 'prototypes', 'synthesis', 'evaluation']
     sec = ['| Column | ' + ' | '.join(stages) + ' |', '|---|' + '---:|' * len(stages)]
     sec += [f"| {lab} | " + ' | '.join(f"{s.get(k, 0):.1f}" for k in stages) + ' |' for lab, s in at10.items()]
-    md = [f"# Every method on the embedded digits (tiny stack, CPU)\n",
+    md = ["# Every method on the embedded digits (tiny stack, CPU)\n",
           f"Embedded digits at 32 px, the shipped tiny CLIP, VAE and UNet (small models trained on these digits, not the paper's CLIP ViT-L/14 and SD 1.5), seed 0; "
           f"ConvNet-3, best top-1 (%) mean ± std over 3 repeats; **shortened schedule: {load_json_epochs(cs)} epochs, not the "
           f"evaluation protocol**. Best of a row in bold, second underlined. 'Full' is the whole training set (run once, at IPC "
           f"{FULL_IPC}, shown in every block; ONE training run, so its ± is 0). {len(cs)} cells, {wall / 60:.0f} min wall on one thread of a shared 2-core machine.\n",
-          sweep_table(rows, cols), '', paired_table(cs, cols), '', f"Seconds per stage at IPC 10 (one thread; summed over resumed invocations; the "
-          f"evaluation of runs that reused the Random record trains one set, the others two):\n", *sec, '',
+          sweep_table(rows, cols), '', paired_table(cs, cols), '', "Seconds per stage at IPC 10 (one thread; summed over resumed invocations; the "
+          "evaluation of runs that reused the Random record trains one set, the others two):\n", *sec, '',
           'Made by `OMP_NUM_THREADS=1 python benchmarks/compare_digits.py` then `--report`.']
     with atomic_write(out.with_suffix('.md')) as f: f.write('\n'.join(md) + '\n')
     save_json(dict(stage_seconds_ipc10=at10, cells=cs), out.with_suffix('.json'))

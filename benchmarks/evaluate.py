@@ -40,7 +40,7 @@ def main():
     gpu = device.type == 'cuda'
     print(f"device {device} ({torch.cuda.get_device_name() if gpu else f'{torch.get_num_threads()} threads'}), "
           f"batch {a.batch}, {a.steps} timed steps after 1 warm-up, amp={gpu}, channels_last={gpu}")
-    print(f"| network | px | train steps/s | s/step | eval images/s |\n|---|---:|---:|---:|---:|")
+    print("| network | px | train steps/s | s/step | eval images/s |\n|---|---:|---:|---:|---:|")
     for s in a.sizes:
         for name in NETWORKS:
             sps, ips = bench(name, s, device, a.steps, a.batch, gpu, gpu)

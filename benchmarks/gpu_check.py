@@ -69,7 +69,7 @@ def main():
         b, side = (2, pipe.vae.config.sample_size) if q else (16, 512)
         x = torch.rand(b, 3, side, side, device=dev) * 2 - 1
         S.rate(f"VAE encode at {side} px, batch {b}", lambda: encode_latents(pipe.vae, x, list(range(b))), b)
-    del clip
+    clip = None   # free its memory before the SD sections
     if dev.type == 'cuda': torch.cuda.empty_cache()
 
     h = pipe.unet.config.sample_size
@@ -83,7 +83,7 @@ def main():
             cfg = SynthConfig(steps=n, synth_batch=b)
             S.rate(f"synthesis {name} {n} steps × strength 0.75, batch {b}",
                    lambda: sdedit(pipe, z, ['a photo of a dog'] * b, [(0, k) for k in range(b)], cfg), b, reps=1 if q else 2)
-    del pipe
+    pipe = None   # free its memory before the evaluation section
     if dev.type == 'cuda': torch.cuda.empty_cache()
 
     side = 32 if q else 224

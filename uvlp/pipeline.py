@@ -106,6 +106,10 @@ class RunContext:
         "The saved `Features` of class `ci`"
         from uvlp.features import load_features
         return load_features(self.run.features(self.info.class_ids[ci]), self.root)
+    @functools.cached_property
+    def taus(self) -> torch.Tensor:
+        "`[C, D]` the class text prototypes the features stage wrote, read once per process"
+        return load_file(self.run.text_prototypes)['tau']
 
 # %% ../nbs/13b_pipeline.ipynb #915e3923
 @contextlib.contextmanager
@@ -188,7 +192,7 @@ def write_global_alpha(ctx:RunContext) -> dict:
     fs = [ctx.features(c) for c in range(ctx.info.n_classes)]
     labels = torch.cat([torch.full((len(f),), i) for i, f in enumerate(fs)])
     res = fisher_alpha(torch.cat([f.image_emb for f in fs]), torch.cat([f.text_emb for f in fs]), labels,
-                       load_file(ctx.run.text_prototypes)['tau'], device=ctx.device)
+                       ctx.taus, device=ctx.device)
     save_json(asdict(res), p); ctx.run.stamp(p)
     return asdict(res)
 
@@ -211,8 +215,7 @@ def uvlp_rule(ctx:RunContext, f, ci:int):
     "UVLP's prototypes of class `ci` (`08_jvlc.jvlc_class`), with the fusion ablations of the settings"
     from uvlp.fusion import tau_negatives
     from uvlp.jvlc import jvlc_class
-    taus = load_file(ctx.run.text_prototypes)['tau']
-    return jvlc_class(f.image_emb, f.text_emb, f.latents, taus[ci], tau_negatives(taus, ci), f.texts, f.class_id, jvlc_settings(ctx), ctx.device)
+    return jvlc_class(f.image_emb, f.text_emb, f.latents, ctx.taus[ci], tau_negatives(ctx.taus, ci), f.texts, f.class_id, jvlc_settings(ctx), ctx.device)
 
 # %% ../nbs/13b_pipeline.ipynb #4d9334ca
 def vlcp_rule(ctx:RunContext, f, ci:int):
@@ -305,12 +308,12 @@ def write_images(ctx:RunContext, res, ci:int, mode:str, name:str='distilled'):
     "Write and stamp `<set>/<class_id>/<k>.png` for every prototype of `res` by synthesis stage `mode` (the Random row at its own size)"
     from uvlp.synthesis import synthesize
     from uvlp.utils import save_image
-    s, cid = synth_config(ctx.cfg), ctx.info.class_ids[ci]
+    s, cid = synth_config(ctx.cfg, ctx.info), ctx.info.class_ids[ci]
     size = s.image_size if name == 'distilled' else None
     paths = [ctx.run.image(cid, k, name) for k in range(len(res))]
     if mode == 'sdedit':
         synthesize(ctx.models.pipe, res.latents, [p.text for p in res], [(ci, k) for k in range(len(res))], paths, s,
-                   progress=False, **ctx.models.text_inputs(method_value(ctx.cfg, 'prompt_chunks')))
+                   progress=False, **ctx.models.text_inputs(method_value(ctx.cfg, 'prompt_chunks', ctx.info)))
     else:
         imgs = decode_latents(ctx.models.vae, res.latents) if mode == 'decode' else real_images(ctx, res, ci)
         for im, p in zip(imgs, paths): save_image(im, p, size)

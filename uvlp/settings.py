@@ -110,11 +110,13 @@ def synthesis_mode(cfg:DistillConfig) -> str:
     return cfg.synthesis or ('sdedit' if cfg.method in GENERATIVE else 'real')
 
 # %% ../nbs/13_settings.ipynb #2da37cac
-def method_value(cfg:DistillConfig, name:str):
+def method_value(cfg:DistillConfig, name:str,
+                 info=None): # the run's `DatasetInfo` when the caller has it (None: read it from the settings)
     "`cfg.<name>`, or the method's reference value (`08a_methods.synthesis_settings`; UVLP's for the selections) when it is None"
     from uvlp.methods import synthesis_settings
     v = getattr(cfg, name)
-    return synthesis_settings(cfg.method if cfg.method in GENERATIVE else 'uvlp', _known_info(cfg))[name] if v is None else v
+    if v is not None: return v
+    return synthesis_settings(cfg.method if cfg.method in GENERATIVE else 'uvlp', _known_info(cfg) if info is None else info)[name]
 
 # %% ../nbs/13_settings.ipynb #d3c67069
 def stage_settings(cls, # a stage's frozen settings record, e.g. `JVLCConfig` or `SynthConfig`
@@ -129,10 +131,12 @@ def stage_settings(cls, # a stage's frozen settings record, e.g. `JVLCConfig` or
     return cls(**{n: values[n] if n in values else getattr(cfg, n) for n in names})
 
 # %% ../nbs/13_settings.ipynb #42636b02
-def synth_config(cfg:DistillConfig):
+def synth_config(cfg:DistillConfig,
+                 info=None): # the run's `DatasetInfo` when the caller has it (None: read it once from the settings)
     "The run's `SynthConfig` (`09_synthesis`): the settings of the same names, the method's reference values filling those left None"
     from uvlp.synthesis import SynthConfig
-    return stage_settings(SynthConfig, cfg, **{n: method_value(cfg, n) for n in ('strength', 'guidance_scale', 'image_size')})
+    info = _known_info(cfg) if info is None else info
+    return stage_settings(SynthConfig, cfg, **{n: method_value(cfg, n, info) for n in ('strength', 'guidance_scale', 'image_size')})
 
 # %% ../nbs/13_settings.ipynb #a9462fbe
 def _type_ok(v, tp) -> bool:
