@@ -4,13 +4,15 @@
 
 # %% auto #0
 __all__ = ['FISHER_METRICS', 'FISHER_BASE', 'FISHER_SIGNS', 'REFINE_STEPS', 'WEIGHT_NAMES', 'robust_norm', 'fisher_weights',
-           'FisherObjective', 'fisher_objective', 'FisherAlpha', 'fisher_alpha', 'class_score', 'refine_class_alpha',
-           'align_weight', 'cluster_weights', 'ClusterObjective', 'cluster_objective', 'ClusterAlphas',
-           'cluster_alphas']
+           'fisher_metrics', 'FisherObjective', 'fisher_objective', 'FisherAlpha', 'fisher_search', 'fisher_alpha',
+           'class_stats', 'ClassStream', 'fisher_objective_streamed', 'fisher_alpha_streamed', 'class_score',
+           'refine_class_alpha', 'align_weight', 'cluster_weights', 'ClusterObjective', 'cluster_objective',
+           'ClusterAlphas', 'cluster_alphas']
 
 # %% ../nbs/05_alpha.ipynb #4bc28c46
 import math
 from dataclasses import dataclass, replace
+from typing import Callable
 import torch
 from torch import Tensor
 from .fusion import PairSets, align, as_alpha, inter, margin, masked_mean, pair_sets
@@ -39,13 +41,21 @@ def fisher_weights(med:Tensor, # [3] probe medians of (inter, intra, align)
     raw = med.new_tensor(base) * gaps
     return raw / raw.sum() if raw.sum() >= 1e-6 else med.new_tensor(base)
 
+# %% ../nbs/05_alpha.ipynb #63fda87f
+def fisher_metrics(mu:Tensor, # [..., C, D] class mean directions
+                   spread:Tensor, # [..., C] class intras
+                   taus:Tensor, # [C, D] class text prototypes
+                  ) -> Tensor:
+    "(inter, mean intra, mean align) of C classes: [..., 3]."
+    return torch.stack([inter(mu), spread.mean(-1), align(mu, taus).mean(-1)], -1)
+
 # %% ../nbs/05_alpha.ipynb #f68cc572
 FISHER_SIGNS = (1., -1., 1.)
 
 @dataclass
 class FisherObjective:
     "The global Fisher objective J(α) = w·(n(inter), −n(intra), n(align)); call it on a float or a tensor of α's."
-    sets:PairSets # the classes, padded to [C, n, D]
+    sets:PairSets # the classes with rows: `PairSets` padded to [C, n, D], or a `ClassStream`
     taus:Tensor # [C, D] class text prototypes
     probes:Tensor # [P] probe α's
     ref:Tensor=None # [3, P] (inter, intra, align) at the probes
@@ -53,9 +63,12 @@ class FisherObjective:
 
     def metrics(self, alpha):
         "(inter, mean intra, mean align) of the classes fused at `alpha` [...] → [..., 3]."
-        a = torch.as_tensor(alpha, dtype=self.sets.img.dtype, device=self.sets.img.device)
-        mu, spread = self.sets.stats(a[..., None, None, None])
-        return torch.stack([inter(mu), spread.mean(-1), align(mu, self.taus).mean(-1)], -1)
+        a = torch.as_tensor(alpha, dtype=self.taus.dtype, device=self.taus.device)
+        return fisher_metrics(*self.sets.stats(a[..., None, None, None]), self.taus)
+
+    def probed(self, m:Tensor):
+        "This objective normalised by `m` [P, 3], the metrics at its probes, with the gap-based weights of their medians."
+        return replace(self, ref=m.T, weights=fisher_weights(m.T.quantile(0.5, dim=-1)))
 
     def __call__(self, alpha):
         "J at `alpha` [...] → [...]."
@@ -63,11 +76,11 @@ class FisherObjective:
         return (self.weights * n.new_tensor(FISHER_SIGNS) * n).sum(-1)
 
 # %% ../nbs/05_alpha.ipynb #5353894d
-def _check_protos(protos, sets, name):
-    "`protos` [..., D] on the sets' device and dtype, or a ValueError if D differs."
-    protos = torch.as_tensor(protos).to(sets.img)
-    if protos.shape[-1] != sets.img.shape[-1]:
-        raise ValueError(f"{name} has dimension {protos.shape[-1]} but the embeddings have {sets.img.shape[-1]}")
+def _check_protos(protos, like, name):
+    "`protos` [..., D] on the device and dtype of `like` [..., D], or a ValueError if D differs."
+    protos = torch.as_tensor(protos).to(like)
+    if protos.shape[-1] != like.shape[-1]:
+        raise ValueError(f"{name} has dimension {protos.shape[-1]} but the embeddings have {like.shape[-1]}")
     return protos
 
 def fisher_objective(img:Tensor, # [N, D] image embeddings of all classes
@@ -81,11 +94,10 @@ def fisher_objective(img:Tensor, # [N, D] image embeddings of all classes
                     ) -> FisherObjective:
     "Pad the classes (skipping any without rows), probe the metrics at `n_probes` α's in [lo, hi] and set the gap-based weights."
     sets = pair_sets(img, txt, labels, k=len(taus), device=device)
-    taus, present = _check_protos(taus, sets, 'taus'), sets.mask.any(-1)
+    taus, present = _check_protos(taus, sets.img, 'taus'), sets.mask.any(-1)
     sets, taus = PairSets(*(t[present] for t in sets)), taus[present]          # a class without rows is no class
     obj = FisherObjective(sets, taus, torch.linspace(lo, hi, n_probes, dtype=torch.float64))
-    ref = obj.metrics(obj.probes).T
-    return replace(obj, ref=ref, weights=fisher_weights(ref.quantile(0.5, dim=-1)))
+    return obj.probed(obj.metrics(obj.probes))
 
 # %% ../nbs/05_alpha.ipynb #0c24f41a
 REFINE_STEPS = (-0.05, -0.025, 0.0, 0.025, 0.05)
@@ -97,6 +109,18 @@ class FisherAlpha:
     alpha_search:float # the golden-section maximiser of J
     J:float # J at `alpha_search`
     weights:dict # {'inter': w_inter, 'intra': w_intra, 'align': w_align}
+
+# %% ../nbs/05_alpha.ipynb #7641da24
+def fisher_search(obj:FisherObjective, # a probed objective (`fisher_objective`, `fisher_objective_streamed`)
+                  lo:float=0.2, # search range: left end
+                  hi:float=0.8, # search range: right end
+                  tol:float=1e-3, # golden-section tolerance
+                 ) -> FisherAlpha:
+    "Golden-section maximiser of J on [lo, hi], then the local step to the candidate with the smallest intra."
+    res = golden_section(lambda a: float(obj(a)), lo, hi, tol)
+    cand = (res.x + torch.tensor(REFINE_STEPS, dtype=torch.float64)).clamp(lo, hi)
+    best = cand[int(obj.metrics(cand)[:, 1].argmin())]
+    return FisherAlpha(float(best), res.x, res.fx, dict(zip(FISHER_METRICS, obj.weights.tolist())))
 
 # %% ../nbs/05_alpha.ipynb #a93dc641
 def fisher_alpha(img:Tensor, # [N, D] image embeddings of all classes
@@ -110,11 +134,64 @@ def fisher_alpha(img:Tensor, # [N, D] image embeddings of all classes
                  device=None, # where to compute (default: CUDA if available)
                 ) -> FisherAlpha:
     "Global α maximising the Fisher objective J, then locally moved to the smallest intra."
-    obj = fisher_objective(img, txt, labels, taus, lo, hi, n_probes, device)
-    res = golden_section(lambda a: float(obj(a)), lo, hi, tol)
-    cand = (res.x + torch.tensor(REFINE_STEPS, dtype=torch.float64)).clamp(lo, hi)
-    best = cand[int(obj.metrics(cand)[:, 1].argmin())]
-    return FisherAlpha(float(best), res.x, res.fx, dict(zip(FISHER_METRICS, obj.weights.tolist())))
+    return fisher_search(fisher_objective(img, txt, labels, taus, lo, hi, n_probes, device), lo, hi, tol)
+
+# %% ../nbs/05_alpha.ipynb #e040b43b
+def class_stats(load_class:Callable, # c -> (img [n, D], txt [n, D]): the rows of class c
+                classes, # the classes to read, in order
+                alpha, # [...] α's, all evaluated in one pass
+                device=None, # where to compute (default: CUDA if available)
+               ):
+    "Yield `(c, mean_direction [..., D], intra [...])` of every class with rows, fused at `alpha`, reading one class at a time."
+    for c in classes:
+        img, txt = load_class(c)
+        if len(img) == len(txt) == 0: continue                                  # a class without rows is no class
+        yield (c, *pair_sets(img, txt, device=device).stats(torch.as_tensor(alpha).to(img.dtype)[..., None, None]))
+
+# %% ../nbs/05_alpha.ipynb #206cbdd0
+@dataclass
+class ClassStream:
+    "Classes read one at a time: `stats` as `PairSets.stats` of the padded classes, holding one class's rows at a time."
+    load_class:Callable # c -> (img [n, D], txt [n, D]): the rows of class c
+    classes:list # the classes read, in order (those with rows)
+    device:object=None # where to compute (default: CUDA if available)
+
+    def stats(self, alpha):
+        "`(mean_direction [..., C, D], intra [..., C])` of the classes fused at `alpha` [..., 1, 1, 1], one pass over them."
+        _, mu, spread = zip(*class_stats(self.load_class, self.classes, alpha[..., 0, 0, 0], self.device))
+        return torch.stack(mu, -2), torch.stack(spread, -1)
+
+# %% ../nbs/05_alpha.ipynb #a7aaac79
+def fisher_objective_streamed(load_class:Callable, # c -> (img [n, D], txt [n, D]): the rows of class c
+                              n_classes:int, # number of classes C
+                              taus:Tensor, # [C, D] class text prototypes
+                              lo:float=0.2, # left end of the probe range
+                              hi:float=0.8, # right end of the probe range
+                              n_probes:int=7, # number of probes
+                              device=None, # where to compute (default: CUDA if available)
+                             ) -> FisherObjective:
+    "`fisher_objective` reading one class at a time: one pass probes the metrics and finds the classes with rows."
+    if len(taus) != n_classes: raise ValueError(f"{len(taus)} taus for {n_classes} classes")
+    probes = torch.linspace(lo, hi, n_probes, dtype=torch.float64)
+    read = list(class_stats(load_class, range(n_classes), probes, device))
+    if not read: raise ValueError(f"none of the {n_classes} classes has rows")
+    cs, mu, spread = zip(*read)
+    mu, spread = torch.stack(mu, -2), torch.stack(spread, -1)
+    taus = _check_protos(taus, mu, 'taus')[list(cs)]
+    return FisherObjective(ClassStream(load_class, list(cs), device), taus, probes).probed(fisher_metrics(mu, spread, taus))
+
+# %% ../nbs/05_alpha.ipynb #fb4e4b00
+def fisher_alpha_streamed(load_class:Callable, # c -> (img [n, D], txt [n, D]): the rows of class c
+                          n_classes:int, # number of classes C
+                          taus:Tensor, # [C, D] class text prototypes
+                          lo:float=0.2, # search range: left end
+                          hi:float=0.8, # search range: right end
+                          n_probes:int=7, # probes for the normalisation and the weights
+                          tol:float=1e-3, # golden-section tolerance
+                          device=None, # where to compute (default: CUDA if available)
+                         ) -> FisherAlpha:
+    "`fisher_alpha` holding one class's rows at a time: one pass over the classes per evaluated α (or batch of α's)."
+    return fisher_search(fisher_objective_streamed(load_class, n_classes, taus, lo, hi, n_probes, device), lo, hi, tol)
 
 # %% ../nbs/05_alpha.ipynb #d757d92e
 def class_score(sets:PairSets, # one class (ungrouped `pair_sets`)
@@ -139,7 +216,7 @@ def refine_class_alpha(img:Tensor, # [n, D] image embeddings of one class
     as_alpha(alpha0, torch.zeros(0))
     if not alpha_radius > 0: raise ValueError(f"alpha_radius must be > 0, got {alpha_radius}")
     sets = pair_sets(img, txt, device=device)
-    tau = _check_protos(tau, sets, 'tau')
+    tau = _check_protos(tau, sets.img, 'tau')
     return golden_section(lambda a: float(class_score(sets, tau, a)), max(0., alpha0 - alpha_radius), min(1., alpha0 + alpha_radius), tol).x
 
 # %% ../nbs/05_alpha.ipynb #4a9de254
@@ -216,8 +293,8 @@ def cluster_objective(img:Tensor, # [n, D] image embeddings of one class (after 
                      ) -> ClusterObjective:
     "Pad the clusters of a class, fuse their centres at alpha_c and set every cluster's dynamic weights."
     sets = pair_sets(img, txt, clusters, k, device)
-    tau = _check_protos(tau, sets, 'tau')
-    neg = _check_protos(tau.new_zeros(0, tau.shape[-1]) if neg is None else neg, sets, 'neg')
+    tau = _check_protos(tau, sets.img, 'tau')
+    neg = _check_protos(tau.new_zeros(0, tau.shape[-1]) if neg is None else neg, sets.img, 'neg')
     centres = sets.stats(as_alpha(alpha_c, tau))[0]
     others = ~torch.eye(len(centres), dtype=torch.bool, device=tau.device) & sets.mask.any(-1)
     if w_a is None: w_a = align_weight(sets.img.flatten(0, 1), sets.txt.flatten(0, 1), sets.mask.flatten())

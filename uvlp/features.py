@@ -6,7 +6,7 @@
 __all__ = ['logger', 'TEXT_POLICIES', 'TEMPLATES', 'model_fingerprint', 'Clip', 'load_clip', 'encode_images', 'embed_images',
            'text_chunks', 'n_truncated', 'embed_texts', 'class_text_prototypes', 'encode_latents', 'vae_latents',
            'load_vae', 'files_fingerprint', 'texts_fingerprint', 'cached', 'Features', 'extract_features',
-           'save_features', 'load_features']
+           'save_features', 'load_features', 'load_embeddings']
 
 # %% ../nbs/02_features.ipynb #7919e3f7
 import hashlib, json, logging, os, re
@@ -309,3 +309,9 @@ def load_features(path, # a file written by `save_features`
     with safe_open(str(path), 'pt') as fh: m, t = json.loads(fh.metadata()['record']), {k: fh.get_tensor(k) for k in fh.keys()}
     return Features(class_id=m['class_id'], class_name=m['class_name'], paths=[Path(root)/p for p in m['paths']], texts=m['texts'],
                     image_emb=t['image_emb'], text_emb=t['text_emb'], latents=t.get('latents'))
+
+# %% ../nbs/02_features.ipynb #0878e25d
+def load_embeddings(path, # a file written by `save_features`
+                   ) -> tuple:
+    "`(image_emb [n, D], text_emb [n, D])` of a features file, reading only these two tensors"
+    with safe_open(str(path), 'pt') as fh: return fh.get_tensor('image_emb'), fh.get_tensor('text_emb')
