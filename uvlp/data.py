@@ -18,10 +18,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from matplotlib.colors import rgb_to_hsv
-from PIL import Image
+from PIL import Image, ImageOps
 from torchvision import transforms as T
 from tqdm import tqdm
-from .config import DatasetInfo, get_dataset, is_image, normalize_images, IMAGE_EXTENSIONS
+from .config import DatasetInfo, get_dataset, is_image, normalize_images, read_utf8, IMAGE_EXTENSIONS, _link_problem, _warn_broken_links
 from .utils import atomic_dir, atomic_write, derive_seed, load_json, save_image, save_json
 
 # %% ../nbs/01_data.ipynb #d9508431
@@ -59,7 +59,8 @@ def holdout_split(items:list, # the files of one class, sorted
 def _class_files(folder:Path, cid:str, info:DatasetInfo) -> list:
     d = folder/cid
     if not d.is_dir():
-        raise FileNotFoundError(f"class folder {d} is missing: every class of {info.name} needs a folder "
+        why = _link_problem(d)
+        raise FileNotFoundError(f"class folder {d} {f'is a link that cannot be followed ({why})' if why else 'is missing'}: every class of {info.name} needs a folder "
                                 "(fix the data, or use a class list that matches it)")
     files = sorted(p for p in d.iterdir() if is_image(p))
     if not files: raise ValueError(f"class folder {d} holds no images (looked for {', '.join(IMAGE_EXTENSIONS)})")
@@ -68,6 +69,7 @@ def _class_files(folder:Path, cid:str, info:DatasetInfo) -> list:
 def _warn_extra(folder:Path, info:DatasetInfo):
     extra = sorted(d.name for d in folder.iterdir() if d.is_dir() and not d.name.startswith('.') and d.name not in info.class_ids)
     if extra: warnings.warn(f"{folder} has folders that are not classes of {info.name}, ignored: {extra[:10]}")
+    _warn_broken_links(folder)
 
 # %% ../nbs/01_data.ipynb #69359f94
 class ImageList(NamedTuple):
@@ -96,9 +98,10 @@ def list_images(root, # dataset root (`<root>/<split>/<class_id>/<image>`)
 # %% ../nbs/01_data.ipynb #e6925ca8
 def open_rgb(src, # an image file, or a PIL image
             ) -> Image.Image:
-    "An 8-bit RGB copy of `src`; 16- and 32-bit integer grey levels are scaled to 0..255 (PIL's `convert` would clip them)"
+    "An 8-bit RGB copy of `src`, turned upright as its EXIF orientation says; 16- and 32-bit integer grey levels are scaled to 0..255 (PIL's `convert` would clip them)"
     if not isinstance(src, Image.Image):
         with Image.open(src) as im: return open_rgb(im)
+    src = ImageOps.exif_transpose(src)   # a copy, turned (or mirrored) when its EXIF Orientation tag is not 1
     if src.mode.startswith('I'):
         a = np.asarray(src).astype(np.float64)
         src = Image.fromarray(np.clip(np.rint(a * (255 / 65535)), 0, 255).astype(np.uint8))
@@ -256,7 +259,7 @@ def read_descriptions(path, # a JSON-lines file, or a folder holding `metadata.j
     if path.is_dir(): raise ValueError(f"{path} is a folder, not a JSON-lines file: put the descriptions in a file (or pass the folder holding metadata.jsonl)")
     if not path.exists(): raise FileNotFoundError(f"no descriptions at {path}: write them with write_descriptions, or use caption_folder")
     out, dups = {}, []
-    for n, line in enumerate(path.read_text().splitlines(), 1):
+    for n, line in enumerate(read_utf8(path, 'descriptions file').splitlines(), 1):
         if not line.strip(): continue
         name, text = _row(line, f'{path}, line {n}')
         if name in out: dups.append(name)

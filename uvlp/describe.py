@@ -19,7 +19,7 @@ import open_clip
 from transformers import (AutoProcessor, CLIPImageProcessor, CLIPVisionConfig, LlamaConfig, LlavaConfig,
                           LlavaForConditionalGeneration, LlavaProcessor, PreTrainedTokenizerBase, PreTrainedTokenizerFast)
 from .config import DatasetInfo, default_device, get_dataset, image_folder_dataset
-from .data import list_images, read_descriptions, split_folder, write_descriptions
+from .data import list_images, open_rgb, read_descriptions, split_folder, write_descriptions
 from .pipeline import my_share, process_state, run_device
 from .utils import atomic_dir
 
@@ -154,9 +154,8 @@ def training_images(root, # dataset root: `<root>/train/<class_id>/<image>` (or 
 
 # %% ../nbs/16_describe.ipynb #0b6a3205
 def open_image(path) -> Image.Image:
-    "The image at `path` in RGB, or an error saying which file to replace"
-    try:
-        with Image.open(path) as im: return im.convert('RGB')
+    "The image at `path` in 8-bit RGB, turned upright (`uvlp.data.open_rgb`), or an error saying which file to replace"
+    try: return open_rgb(path)
     except (OSError, ValueError, SyntaxError) as e:
         raise ValueError(f"cannot read image {path}: {e}; replace or remove it and run again (finished batches are kept)") from e
 

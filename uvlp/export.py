@@ -7,14 +7,14 @@ __all__ = ['logger', 'finished_run', 'method_name', 'metadata_rows', 'md_table',
            'export_run', 'main']
 
 # %% ../nbs/17_export.ipynb #9bd99170
-import argparse, json, logging, shutil
+import argparse, json, logging, os, shutil
 from pathlib import Path
 import yaml
 from .config import DatasetInfo, get_dataset
 from .jvlc import load_prototypes
 from .pipeline import SET_NAMES, synthesized
 from .rundir import RunDir
-from .utils import atomic_dir, atomic_write, load_json
+from .utils import atomic_dir, atomic_write, check_apart, check_replaceable, load_json
 
 # %% ../nbs/17_export.ipynb #0a8720bb
 logger = logging.getLogger(__name__)
@@ -107,14 +107,16 @@ def write_export(run:RunDir, manifest:dict, info:DatasetInfo, dest:Path):
 
 # %% ../nbs/17_export.ipynb #a00cf8db
 def export_run(run_dir, # a finished run directory
-               out, # the dataset folder to create
-               overwrite:bool=False, # replace an existing `out`
+               out, # the dataset folder to create: apart from the run, and new unless `overwrite`
+               overwrite:bool=False, # replace `out` if it is an earlier export (its marker says so), never another folder
               ) -> Path:
     "Write the distilled set of `run_dir` as a Hugging Face imagefolder dataset at `out`, atomically"
     out = Path(out)
-    if out.exists() and not overwrite: raise FileExistsError(f"{out} exists: choose another folder, or pass overwrite=True (uvlp-export --overwrite)")
+    check_apart(out, 'OUT', run=run_dir)
+    if os.path.lexists(out) and not overwrite: raise FileExistsError(f"{out} exists: choose another folder, or pass overwrite=True (uvlp-export --overwrite) if it is an earlier export")
+    check_replaceable(out, 'export')
     run, manifest, info = finished_run(run_dir)
-    with atomic_dir(out) as tmp: write_export(run, manifest, info, tmp)
+    with atomic_dir(out, kind='export') as tmp: write_export(run, manifest, info, tmp)
     logger.info(f"exported {run.root} to {out}")
     return out
 

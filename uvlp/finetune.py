@@ -181,7 +181,7 @@ def save_pipeline(out_dir, # the folder to (re)write
     if ema is not None: ema.copy_to(unet.parameters())
     pipe = StableDiffusionPipeline(vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet, scheduler=scheduler,
                                    safety_checker=None, feature_extractor=None, requires_safety_checker=False)
-    with atomic_dir(out_dir) as tmp: pipe.save_pretrained(tmp, safe_serialization=True)
+    with atomic_dir(out_dir, kind='sd-pipeline') as tmp: pipe.save_pretrained(tmp, safe_serialization=True)
     return out_dir
 
 # %% ../nbs/10_finetune.ipynb #bc916d05

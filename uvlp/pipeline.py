@@ -4,16 +4,16 @@
 
 # %% auto #0
 __all__ = ['logger', 'PROTOTYPE_RULES', 'SET_NAMES', 'NOTEBOOK_DISPLAY', 'IPYTHON_NAMES', 'process_state', 'run_device',
-           'my_share', 'Timer', 'Models', 'RunContext', 'open_run', 'train_list', 'extract_class',
+           'my_share', 'Timer', 'Models', 'RunContext', 'RunRefused', 'open_run', 'train_list', 'extract_class',
            'write_text_prototypes', 'record_texts', 'features_stage', 'write_global_alpha', 'base_alpha',
            'jvlc_settings', 'uvlp_rule', 'vlcp_rule', 'd4m_rule', 'real_rule', 'prototypes_class', 'prototypes_done',
            'prototypes_stage', 'n_prototypes', 'images_done', 'synthesized', 'decode_latents', 'best_member',
            'real_images', 'write_images', 'synthesis_stage', 'eval_sets', 'eval_units', 'write_random', 'evaluate_unit',
            'write_eval', 'evaluation_done', 'evaluate_stage', 'run_stages', 'distill', 'main', 'config_from_parameters',
-           'notebook_parameters', 'parameters_source']
+           'notebook_config', 'notebook_parameters', 'parameters_source']
 
 # %% ../nbs/13b_pipeline.ipynb #2e4f6e14
-import contextlib, functools, logging, time
+import contextlib, errno, functools, logging, shutil, time
 from dataclasses import dataclass, asdict
 from datetime import timedelta
 from pathlib import Path
@@ -22,7 +22,7 @@ from safetensors.torch import load_file, save as save_bytes
 from tqdm import tqdm
 from .settings import (DistillConfig, build_parser, dataset_info, method_value, parse_config, stage_settings, synth_config,
                            synthesis_mode, tiny_stack, unreadable, validate)
-from .rundir import RunDir, check_run, config_key, record_seconds, start_run
+from .rundir import RunDir, check_run, config_key, owned_outputs, record_seconds, start_run
 from .utils import atomic_write, load_json, save_json
 
 # %% ../nbs/13b_pipeline.ipynb #1423b213
@@ -112,25 +112,40 @@ class RunContext:
         return load_file(self.run.text_prototypes)['tau']
 
 # %% ../nbs/13b_pipeline.ipynb #915e3923
+class RunRefused(Exception):
+    "A run refused before it started; its message says why and what to do (a notebook shows the message alone, no traceback)"
+    def _render_traceback_(self): return [f'{type(self).__name__}: {self}']
+
+def _shared(state, err):
+    "The main process's refusal (or None), the same on every process of a multi-process launch"
+    if state.num_processes == 1 or not torch.distributed.is_initialized(): return err
+    from accelerate.utils import broadcast_object_list
+    return broadcast_object_list([err], from_process=0)[0]
+
 @contextlib.contextmanager
 def open_run(cfg:DistillConfig, # the settings
-             overwrite:bool=False, # replace a run with other settings in `cfg.out_dir`
+             overwrite:bool=False, # replace a run of ours with other settings in `cfg.out_dir`
              state=None, # accelerate `PartialState` (default: `process_state(cfg.device)`)
             ):
     "Validate, lock the run directory (main process), decide new / resume / replace, stamp the manifest; yields a `RunContext`"
     from uvlp.data import write_digits_folder
-    from uvlp.utils import run_lock, clean_litter
+    from uvlp.utils import RunLocked, run_lock, clean_litter
     validate(cfg)
     state = state or process_state(cfg.device)
     run, device = RunDir(cfg.out_dir), run_device(cfg, state)
     skipped = unreadable(cfg) if cfg.on_error == 'skip' else []
-    with run_lock(run.root) if state.is_main_process else contextlib.nullcontext():
+    with contextlib.ExitStack() as stack:
+        err = None
         if state.is_main_process:
-            key = config_key(cfg)
-            mode = check_run(cfg, overwrite, key)
-            clean_litter(run.root)
-            start_run(cfg, mode, state.num_processes, device, key, skipped=skipped)
-            if cfg.data_root is None: write_digits_folder(run.data)
+            try:
+                stack.enter_context(run_lock(run.root))
+                key = config_key(cfg)
+                mode = check_run(cfg, overwrite, key)
+                clean_litter(run.root, RunDir.FOLDERS)
+                start_run(cfg, mode, state.num_processes, device, key, skipped=skipped)
+                if cfg.data_root is None: write_digits_folder(run.data)
+            except (FileExistsError, RunLocked) as e: err = e
+        if err := _shared(state, err): raise err
         state.wait_for_everyone()
         yield RunContext(cfg=cfg, run=run, info=dataset_info(cfg), root=Path(cfg.data_root or run.data), device=device,
                          models=Models(cfg, device), state=state, skipped=tuple(skipped))
@@ -169,7 +184,7 @@ def record_texts(ctx:RunContext, texts:list):
     tok = ctx.models.clip.tokenizer
     m = load_json(ctx.run.manifest)
     m['texts'] = dict(policy=ctx.cfg.text_policy, total=len(texts), longer_than_context=n_truncated(tok, texts), context_length=tok.context_length)
-    save_json(m, ctx.run.manifest)
+    ctx.run.write_manifest(m)
     if m['texts']['longer_than_context']:
         logger.warning(f"{m['texts']['longer_than_context']} of {len(texts)} descriptions are longer than CLIP's {tok.context_length} tokens "
                        f"(text_policy {ctx.cfg.text_policy!r}: {'cut' if ctx.cfg.text_policy == 'truncate' else 'embedded by chunks'})")
@@ -185,14 +200,12 @@ def features_stage(ctx:RunContext, progress:bool=True):
 
 # %% ../nbs/13b_pipeline.ipynb #7fb5b1f5
 def write_global_alpha(ctx:RunContext) -> dict:
-    "The global Fisher α over all classes (main process, once per run)"
-    from uvlp.alpha import fisher_alpha
+    "The global Fisher α over all classes (main process, once per run), reading one class's embeddings at a time"
+    from uvlp.alpha import fisher_alpha_streamed
+    from uvlp.features import load_embeddings
     p = ctx.run.global_alpha
     if ctx.run.done(p): return load_json(p)
-    fs = [ctx.features(c) for c in range(ctx.info.n_classes)]
-    labels = torch.cat([torch.full((len(f),), i) for i, f in enumerate(fs)])
-    res = fisher_alpha(torch.cat([f.image_emb for f in fs]), torch.cat([f.text_emb for f in fs]), labels,
-                       ctx.taus, device=ctx.device)
+    res = fisher_alpha_streamed(lambda c: load_embeddings(ctx.run.features(ctx.info.class_ids[c])), ctx.info.n_classes, ctx.taus, device=ctx.device)
     save_json(asdict(res), p); ctx.run.stamp(p)
     return asdict(res)
 
@@ -363,7 +376,7 @@ def write_eval(ctx:RunContext) -> dict:
     with atomic_write(run.eval/'table.md') as f: f.write(results_table(recs) + note + '\n')
     save_curves(recs[SET_NAMES[c.method]], run.eval/'curves.png', f"{c.dataset}, IPC {c.ipc}: trained on the distilled set ({c.method})")
     m = dict(dataset=c.dataset, ipc=c.ipc, seed=c.seed, method=c.method, official=official, records=recs)
-    save_json(m, run.eval/'metrics.json'); run.stamp(run.eval/'metrics.json')
+    save_json(m, run.eval/'metrics.json'); run.stamp(run.eval/'table.md', run.eval/'curves.png', run.eval/'metrics.json')
     return m
 
 # %% ../nbs/13b_pipeline.ipynb #88de7e36
@@ -405,15 +418,29 @@ def distill(cfg:DistillConfig, # the settings
     return ctx.run
 
 # %% ../nbs/13b_pipeline.ipynb #154279c6
+def _no_space(run:RunDir, e:OSError, n_classes:int) -> str:
+    "The message for a full disk: where, how much is free, what the run holds, and about how much more it needs"
+    free, held = shutil.disk_usage(run.root).free, [p for p in owned_outputs(run) if p.is_file()]
+    size, feats = sum(p.stat().st_size for p in held), sum(p.parent.name == 'features' for p in held)
+    need = f"; about {size / feats * (n_classes - feats) / 2**30:.2f} GiB more by the {feats} classes done so far" if 0 < feats < n_classes else ''
+    return (f"no space left on the device of {run.root} (writing {e.filename or 'a file'}): {free / 2**30:.2f} GiB free, the run holds "
+            f"{size / 2**30:.2f} GiB{need}; free some space or move the run to a larger disk, then resume with the same command")
+
 def main(argv=None): # command-line arguments (default: `sys.argv[1:]`)
-    "The `uvlp-distill` command: parse, validate and lock (exit 2 with the message), run or resume"
+    "The `uvlp-distill` command: parse, validate and lock (exit 2 with the message), run or resume (Ctrl-C: 130, disk full: 1, with what to do)"
     from uvlp.utils import RunLocked
     cfg, overwrite, level = parse_config(argv)
     logging.basicConfig(level=level.upper(), format='%(asctime)s %(levelname)s %(name)s: %(message)s')
+    p = build_parser()
     with contextlib.ExitStack() as stack:
         try: ctx = stack.enter_context(open_run(cfg, overwrite))
-        except (TypeError, ValueError, FileNotFoundError, FileExistsError, RunLocked) as e: build_parser().error(str(e))
-        run_stages(ctx)
+        except (TypeError, ValueError, FileNotFoundError, FileExistsError, RunLocked) as e: p.error(str(e))
+        try: run_stages(ctx)
+        except KeyboardInterrupt: p.exit(130, f"{p.prog}: interrupted; what is finished in {ctx.run.root} is kept, stamped: "
+                                              "resume with the same command\n")
+        except OSError as e:
+            if e.errno != errno.ENOSPC: raise
+            p.exit(1, f"{p.prog}: {_no_space(ctx.run, e, ctx.info.n_classes)}\n")
 
 # %% ../nbs/13b_pipeline.ipynb #2fe81b34
 if __name__ == '__main__' and '__file__' in globals(): main()
@@ -437,6 +464,13 @@ def config_from_parameters(namespace:dict, # the notebook's `globals()`, read ri
     if unknown: raise ValueError(f"unknown parameter(s) {unknown}: check the spelling of papermill's -p / -y; the valid names are the "
                                  f"settings of DistillConfig ({', '.join(names)}) and the notebook's own ({', '.join(display)})")
     return DistillConfig(**{k: namespace[k] for k in names if k in namespace})
+
+# %% ../nbs/13b_pipeline.ipynb #c8be50dc
+def notebook_config(namespace:dict, # the notebook's `globals()`, read right after its parameters (and papermill's) cells
+                   ) -> DistillConfig:
+    "`config_from_parameters(namespace)`, validated; a bad parameter raises `RunRefused`, which a notebook shows as its message alone"
+    try: return validate(config_from_parameters(namespace))
+    except (TypeError, ValueError, FileNotFoundError) as e: raise RunRefused(str(e)) from None
 
 # %% ../nbs/13b_pipeline.ipynb #995e3557
 def notebook_parameters(path, # a notebook with one cell tagged `parameters`

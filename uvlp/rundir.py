@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['logger', 'RunDir', 'weights_key', 'descriptions_file', 'data_key', 'config_key', 'versions', 'check_run',
-           'seed_rules', 'data_source', 'start_run', 'record_seconds']
+           'owned_outputs', 'clear_run', 'seed_rules', 'data_source', 'start_run', 'record_seconds']
 
 # %% ../nbs/13a_rundir.ipynb #54106045
-import json, logging, platform, shutil
+import json, logging, os, platform
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,7 +22,8 @@ logger = logging.getLogger(__name__)
 # %% ../nbs/13a_rundir.ipynb #6145a315
 class RunDir:
     "Every path of a run directory"
-    OUTPUTS = ('manifest.json', 'data', 'features', 'prototypes', 'distilled', 'baselines', 'eval', '.stamps')
+    FOLDERS = ('run', 'data', 'features', 'prototypes', 'distilled', 'baselines', 'eval', '.stamps')   # the run's own folders
+    OUTPUTS = ('manifest.json', *FOLDERS)
     def __init__(self, root): self.root = Path(root)
     def __repr__(self): return f'RunDir({str(self.root)!r})'
     @property
@@ -32,12 +33,12 @@ class RunDir:
     @property
     def eval(self): return self.root/'eval'
     @property
-    def text_prototypes(self): return self.root/'features'/'text_prototypes.safetensors'
+    def text_prototypes(self): return self.root/'run'/'text_prototypes.safetensors'
     @property
-    def global_alpha(self): return self.root/'prototypes'/'global_alpha.json'
+    def global_alpha(self): return self.root/'run'/'global_alpha.json'
     def features(self, cid): return self.root/'features'/f'{cid}.safetensors'
     def prototypes(self, cid): return self.root/'prototypes'/f'{cid}.json'
-    def latents(self, cid): return self.prototypes(cid).with_suffix('.safetensors')
+    def latents(self, cid): return self.root/'prototypes'/f'{cid}.safetensors'
     def set_dir(self, name:str): return self.root/'distilled' if name == 'distilled' else self.root/'baselines'/name
     def image(self, cid, k, name:str='distilled'): return self.set_dir(name)/cid/f'{k}.png'
     def eval_part(self, name:str, net:str): return self.eval/'parts'/f'{name}-{net}.json'
@@ -50,6 +51,9 @@ class RunDir:
         "Are these outputs written and intact (their stamps match)? A damaged one is named in a warning"
         from uvlp.utils import verified
         return all(verified(p, self.sidecar(p)) for p in paths)
+    def write_manifest(self, m:dict):
+        "Write and stamp the manifest (its stamp says this folder holds a run of ours)"
+        save_json(m, self.manifest); self.stamp(self.manifest)
 
 # %% ../nbs/13a_rundir.ipynb #6d54c2ee
 def weights_key(cfg:DistillConfig) -> dict:
@@ -103,24 +107,65 @@ def _diff(old:dict, new:dict) -> str:
     ks = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
     return ', '.join(f'{k}: {old.get(k)!r} → {new.get(k)!r}' for k in ks)
 
+def _check_layout(run:RunDir):
+    "Refuse an output name that stands as a link, or as a file where the run keeps a folder (and the reverse)"
+    for name in RunDir.OUTPUTS:
+        p = run.root/name
+        if p.is_symlink() or (p.exists() and p.is_dir() != (name in RunDir.FOLDERS)):
+            raise FileExistsError(f"{p} is {'a link' if p.is_symlink() else 'a folder' if p.is_dir() else 'a file'}, where the run keeps its "
+                                  f"{name}: uvlp never writes through a link or over what it did not make; move it away or choose another out_dir")
+
+def _odd_outputs(run:RunDir) -> list:
+    "Paths the stamps list that are now links or folders, which replacing the run would not delete"
+    return [p for p in owned_outputs(run) if p.is_symlink() or (p.exists() and not p.is_file())]
+
 def check_run(cfg:DistillConfig, # the settings of this run
-              overwrite:bool=False, # replace a run with other settings (or foreign outputs, or a damaged manifest) in `cfg.out_dir`
+              overwrite:bool=False, # replace a run of ours with other settings (or a damaged manifest) in `cfg.out_dir`
               key:dict|None=None, # `config_key(cfg)`, when already computed
              ) -> str:
-    "'new', 'resume' or 'replace': what starting `cfg` in `cfg.out_dir` means; refuses to mix settings"
+    "'new', 'resume' or 'replace': what starting `cfg` in `cfg.out_dir` means; refuses to mix settings or to touch what is not ours"
     run, key = RunDir(cfg.out_dir), key or config_key(cfg)
-    how = "pass overwrite=True (uvlp-distill --overwrite) to replace it, or choose another out_dir"
+    _check_layout(run)
     if not run.manifest.exists():
-        found = [p for p in RunDir.OUTPUTS if (run.root/p).exists()]
-        if found and not overwrite: raise FileExistsError(f"{run.root} holds {found} but no manifest.json (an unfinished start?): {how}")
-        return 'replace' if found else 'new'
-    try: old = load_json(run.manifest)['key']
-    except (ValueError, KeyError, TypeError, OSError) as e:
-        if overwrite: return 'replace'
-        raise FileExistsError(f"{run.manifest} cannot be read ({type(e).__name__}: {e}), so the run cannot be resumed: {how}") from e
-    if old == key: return 'resume'
-    if not overwrite: raise FileExistsError(f"{run.root} holds a run with other settings ({_diff(old, key)}): {how}")
+        found = [p for p in RunDir.OUTPUTS if os.path.lexists(run.root/p)]
+        if not found: return 'new'
+        why = f"{run.root} holds {found} but no manifest.json"
+    else:
+        try:
+            old = load_json(run.manifest)['key']
+            if old == key: return 'resume'
+            why = f"{run.root} holds a run with other settings ({_diff(old, key)})"
+        except (ValueError, KeyError, TypeError, AttributeError, OSError) as e:
+            why = f"{run.manifest} cannot be read ({type(e).__name__}: {e}), so the run cannot be resumed"
+    if not owned_outputs(run):
+        raise FileExistsError(f"{why}; nothing in {run.root/'.stamps'} says a uvlp run wrote them, and uvlp deletes only what its own stamps "
+                              "vouch for: choose another out_dir, or move these away yourself")
+    if not overwrite: raise FileExistsError(f"{why}: pass overwrite=True (uvlp-distill --overwrite) to remove what that run wrote "
+                                            "(only the files its stamps list), or choose another out_dir")
+    if odd := _odd_outputs(run): raise FileExistsError(f"{why}, but {[str(p) for p in odd[:3]]} now stand where it wrote files (links or "
+                                                       "folders), which uvlp does not delete: move them away, then start again")
     return 'replace'
+
+
+# %% ../nbs/13a_rundir.ipynb #18de197e
+def owned_outputs(run:RunDir) -> list:
+    "The outputs a stamp in `<run>/.stamps/` vouches for: the files this package wrote in the run folder"
+    st = run.root/'.stamps'
+    if st.is_symlink() or not st.is_dir(): return []
+    return sorted(run.root/s.relative_to(st).as_posix().removesuffix('.sha256') for s in st.rglob('*.sha256') if s.is_file())
+
+# %% ../nbs/13a_rundir.ipynb #65217542
+def clear_run(run:RunDir) -> tuple:
+    "Remove the files `owned_outputs` lists (never a link or a folder), their stamps and the folders left empty; returns (removed, files kept)"
+    files = owned_outputs(run)
+    gone = [p for p in files if p.is_file() and not p.is_symlink()]
+    for p in gone + [run.sidecar(p) for p in files]:
+        if p.is_file() and not p.is_symlink(): p.unlink()
+    for d in sorted({q for p in files for q in [*p.parents, *run.sidecar(p).parents] if q.is_relative_to(run.root) and q != run.root},
+                    key=lambda q: -len(q.parts)):
+        if d.is_dir() and not d.is_symlink() and not any(d.iterdir()): d.rmdir()
+    kept = sorted(p for f in RunDir.FOLDERS if (run.root/f).is_dir() and not (run.root/f).is_symlink() for p in (run.root/f).rglob('*') if p.is_file())
+    return len(gone), kept
 
 # %% ../nbs/13a_rundir.ipynb #9a4dfe26
 def seed_rules(cfg:DistillConfig) -> dict:
@@ -137,20 +182,19 @@ def data_source(cfg:DistillConfig) -> dict|None:
 
 # %% ../nbs/13a_rundir.ipynb #d8067202
 def start_run(cfg:DistillConfig, mode:str, world_size:int=1, device:str='cpu', key:dict|None=None, **record) -> RunDir:
-    "Clear (mode 'replace'), create (no manifest yet) and stamp a run directory with this invocation (and `record`'s entries)"
+    "Clear (mode 'replace': `clear_run`), create (a fresh manifest unless resuming) and record this invocation (and `record`'s entries) in the manifest"
     run = RunDir(cfg.out_dir)
     if mode == 'replace':
-        for p in RunDir.OUTPUTS:
-            q = run.root/p
-            shutil.rmtree(q) if q.is_dir() else q.unlink(missing_ok=True)
-        logger.warning(f"replaced the earlier run in {run.root}")
-    m = load_json(run.manifest) if run.manifest.exists() else dict(config=asdict(cfg), key=key or config_key(cfg), versions=versions(),
+        gone, kept = clear_run(run)
+        logger.warning(f"replaced the earlier run in {run.root}: removed the {gone} files its stamps list" +
+                       (f"; kept {len(kept)} file(s) it did not write, e.g. {[str(p) for p in kept[:3]]}" if kept else ''))
+    m = load_json(run.manifest) if mode == 'resume' else dict(config=asdict(cfg), key=key or config_key(cfg), versions=versions(),
                                                                      seeds=seed_rules(cfg), synthesis=asdict(synth_config(cfg)),
                                                                      source=data_source(cfg), dataset=asdict(dataset_info(cfg)), invocations=[])
     if m['versions'] != versions(): logger.warning(f"resuming {run.root} with other library versions than it started with")
     m['invocations'].append(dict(started=datetime.now(timezone.utc).isoformat(timespec='seconds'), mode=mode, world_size=world_size,
                                  device=str(device), threads=torch.get_num_threads(), host=platform.node(), seconds={}, **record))
-    save_json(m, run.manifest)
+    run.write_manifest(m)
     return run
 
 # %% ../nbs/13a_rundir.ipynb #b6ec7682
@@ -158,4 +202,4 @@ def record_seconds(run:RunDir, stage:str, seconds:float):
     "Add a stage's wall time to this invocation's record in the manifest"
     m = load_json(run.manifest)
     m['invocations'][-1]['seconds'][stage] = round(seconds, 3)
-    save_json(m, run.manifest)
+    run.write_manifest(m)
