@@ -418,13 +418,15 @@ def distill(cfg:DistillConfig, # the settings
     return ctx.run
 
 # %% ../nbs/13b_pipeline.ipynb #154279c6
+def _bytes(n:float) -> str: return next(f"{n / 2**e:.1f} {u}" for e, u in ((30, 'GiB'), (20, 'MiB'), (10, 'KiB'), (0, 'B')) if n >= 2**e or e == 0)
+
 def _no_space(run:RunDir, e:OSError, n_classes:int) -> str:
     "The message for a full disk: where, how much is free, what the run holds, and about how much more it needs"
     free, held = shutil.disk_usage(run.root).free, [p for p in owned_outputs(run) if p.is_file()]
     size, feats = sum(p.stat().st_size for p in held), sum(p.parent.name == 'features' for p in held)
-    need = f"; about {size / feats * (n_classes - feats) / 2**30:.2f} GiB more by the {feats} classes done so far" if 0 < feats < n_classes else ''
-    return (f"no space left on the device of {run.root} (writing {e.filename or 'a file'}): {free / 2**30:.2f} GiB free, the run holds "
-            f"{size / 2**30:.2f} GiB{need}; free some space or move the run to a larger disk, then resume with the same command")
+    need = f", and needs about {_bytes(size / feats * (n_classes - feats))} more by the {feats} classes done so far" if 0 < feats < n_classes else ''
+    return (f"no space left on the device of {run.root} (writing {e.filename or 'a file'}): {_bytes(free)} free, the run holds "
+            f"{_bytes(size)}{need}; free some space or move the run to a larger disk, then resume with the same command")
 
 def main(argv=None): # command-line arguments (default: `sys.argv[1:]`)
     "The `uvlp-distill` command: parse, validate and lock (exit 2 with the message), run or resume (Ctrl-C: 130, disk full: 1, with what to do)"
@@ -434,7 +436,9 @@ def main(argv=None): # command-line arguments (default: `sys.argv[1:]`)
     p = build_parser()
     with contextlib.ExitStack() as stack:
         try: ctx = stack.enter_context(open_run(cfg, overwrite))
-        except (TypeError, ValueError, FileNotFoundError, FileExistsError, RunLocked) as e: p.error(str(e))
+        except (TypeError, ValueError, FileNotFoundError, FileExistsError, RunLocked) as e:
+            if process_state(cfg.device).is_main_process: p.error(str(e))
+            p.exit(2)   # the other processes of a launch: the main one says why
         try: run_stages(ctx)
         except KeyboardInterrupt: p.exit(130, f"{p.prog}: interrupted; what is finished in {ctx.run.root} is kept, stamped: "
                                               "resume with the same command\n")
