@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['logger', 'RECORD', 'CHECKPOINT_KIND', 'FinetuneConfig', 'train_transform', 'CaptionedImages', 'hf_tokenize',
-           'encode_batch', 'diffusion_loss', 'drop_captions', 'FinetuneResult', 'train_unet', 'save_pipeline',
-           'finetune_sd', 'epoch_order', 'micro_batch', 'StepBatches', 'SeededItems', 'from_main', 'Checkpoints',
-           'trim_log', 'tracker', 'train_resumable', 'build_parser', 'config_from_args', 'main']
+           'encode_batch', 'diffusion_loss', 'drop_captions', 'FinetuneResult', 'micro_step', 'train_unet',
+           'save_pipeline', 'finetune_sd', 'epoch_order', 'micro_batch', 'StepBatches', 'SeededItems', 'from_main',
+           'Checkpoints', 'trim_log', 'tracker', 'train_resumable', 'build_parser', 'config_from_args', 'main']
 
 # %% ../nbs/10_finetune.ipynb #920efd3f
 import argparse, copy, functools, hashlib, importlib.util, json, logging, math
@@ -127,6 +127,24 @@ class FinetuneResult:
     ema:EMAModel|None # the moving average of the weights (what `save_pipeline` saves)
     losses:list # mean loss of every optimizer step
 
+# %% ../nbs/10_finetune.ipynb #e63a3dab
+def micro_step(acc:Accelerator, # the run's accelerator (its `accumulate` decides when the optimiser steps)
+               model, opt, # the prepared UNet and optimiser
+               batch:dict, # one micro-batch (`encode_batch`'s input)
+               noise_scheduler, cfg:FinetuneConfig, # the training noise schedule and the protocol
+               gen:torch.Generator, # draws the VAE sample, the caption drop-out, the noise and the timesteps
+               vae=None, encode_text=None, uncond=None, # as `train_unet` takes them
+              ) -> float:
+    "One micro-batch: the diffusion loss, its gradient, and (at the end of an accumulation) clipping and the optimiser step; returns the loss, averaged over processes"
+    with acc.accumulate(model):
+        lat, cond = encode_batch(batch, vae, encode_text, gen)
+        if cfg.p_uncond > 0: cond = drop_captions(cond, uncond, cfg.p_uncond, gen)
+        loss = diffusion_loss(model, noise_scheduler, lat, cond, gen)
+        acc.backward(loss)
+        if acc.sync_gradients: acc.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
+        opt.step(); opt.zero_grad()
+    return acc.gather(loss.detach()).mean().item()
+
 # %% ../nbs/10_finetune.ipynb #dffa993c
 def train_unet(unet:UNet2DConditionModel, # the UNet to train (in place)
                data:Dataset, # items with latents + encoder_hidden_states, or pixel_values + input_ids
@@ -155,14 +173,7 @@ def train_unet(unet:UNet2DConditionModel, # the UNet to train (in place)
     bar = tqdm(total=steps, desc='fine-tune', disable=not (progress and acc.is_local_main_process))
     while len(losses) < steps:
         for batch in loader:
-            with acc.accumulate(model):
-                lat, cond = encode_batch(batch, vae, encode_text, gen)
-                if cfg.p_uncond > 0: cond = drop_captions(cond, uncond, cfg.p_uncond, gen)
-                loss = diffusion_loss(model, noise_scheduler, lat, cond, gen)
-                acc.backward(loss)
-                if acc.sync_gradients: acc.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
-                opt.step(); opt.zero_grad()
-            micro.append(acc.gather(loss.detach()).mean().item())
+            micro.append(micro_step(acc, model, opt, batch, noise_scheduler, cfg, gen, vae, encode_text, uncond))
             if acc.sync_gradients:
                 if ema: ema.step(model.parameters())
                 losses.append(sum(micro) / len(micro)); micro = []
@@ -389,14 +400,7 @@ def train_resumable(unet:UNet2DConditionModel, # the UNet to train (in place)
     for k, batch in enumerate(loader, start * A):
         batch = {key: v.to(acc.device) for key, v in batch.items()}
         gen = torch.Generator(acc.device).manual_seed(derive_seed(cfg.seed, 'noise', k, acc.process_index))   # this micro-batch's VAE sample, drop-out, noise, t
-        with acc.accumulate(model):
-            lat, cond = encode_batch(batch, vae, encode_text, gen)
-            if cfg.p_uncond > 0: cond = drop_captions(cond, uncond, cfg.p_uncond, gen)
-            loss = diffusion_loss(model, noise_scheduler, lat, cond, gen)
-            acc.backward(loss)
-            if acc.sync_gradients: acc.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
-            opt.step(); opt.zero_grad()
-        micro.append(acc.gather(loss.detach()).mean().item())
+        micro.append(micro_step(acc, model, opt, batch, noise_scheduler, cfg, gen, vae, encode_text, uncond))
         if not acc.sync_gradients: continue
         if ema: ema.step(model.parameters())
         step += 1; losses.append(sum(micro) / len(micro)); micro = []
