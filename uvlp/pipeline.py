@@ -8,9 +8,10 @@ __all__ = ['logger', 'PROTOTYPE_RULES', 'SET_NAMES', 'NOTEBOOK_DISPLAY', 'IPYTHO
            'write_text_prototypes', 'record_texts', 'features_stage', 'write_global_alpha', 'base_alpha',
            'jvlc_settings', 'uvlp_rule', 'vlcp_rule', 'd4m_rule', 'real_rule', 'prototypes_class', 'prototypes_done',
            'prototypes_stage', 'n_prototypes', 'images_done', 'synthesized', 'decode_latents', 'best_member',
-           'real_images', 'write_images', 'synthesis_stage', 'eval_sets', 'eval_units', 'write_random', 'evaluate_unit',
-           'write_eval', 'evaluation_done', 'evaluate_stage', 'run_stages', 'distill', 'main', 'config_from_parameters',
-           'notebook_config', 'notebook_parameters', 'parameters_source']
+           'real_images', 'write_images', 'synthesis_stage', 'eval_sets', 'eval_units', 'write_random', 'soft_epochs',
+           'val_split', 'rded_unit', 'evaluate_unit', 'write_eval', 'unit_done', 'evaluation_done', 'record_teacher',
+           'evaluate_stage', 'run_stages', 'distill', 'main', 'config_from_parameters', 'notebook_config',
+           'notebook_parameters', 'parameters_source']
 
 # %% ../nbs/13b_pipeline.ipynb #2e4f6e14
 import contextlib, errno, functools, logging, shutil, time
@@ -110,6 +111,19 @@ class RunContext:
     def taus(self) -> torch.Tensor:
         "`[C, D]` the class text prototypes the features stage wrote, read once per process"
         return load_file(self.run.text_prototypes)['tau']
+    @functools.cached_property
+    def teacher_sha(self) -> str:
+        "SHA-256 of the teacher's weights, without building it: a teacher folder's recorded digest (`validate` checked it), else the file's"
+        from uvlp.utils import file_digest
+        t = Path(self.cfg.teacher)
+        folder = t if t.is_dir() else t.parent if t.name == 'teacher.json' else None
+        return load_json(folder/'teacher.json')['weights_sha256'] if folder else file_digest(t)
+    @functools.cached_property
+    def teacher(self) -> tuple:
+        "`(module, record)` of the run's teacher under eval_protocol 'rded' (`12d_teacher.load_teacher`), loaded once per process on first use"
+        from uvlp.teacher import load_teacher
+        c = self.cfg
+        return load_teacher(c.teacher, self.info, self.device, arch=c.teacher_arch, class_ids=c.teacher_classes)
 
 # %% ../nbs/13b_pipeline.ipynb #915e3923
 class RunRefused(Exception):
@@ -355,13 +369,63 @@ def write_random(ctx:RunContext, ci:int):
     "The random real images of class `ci` (the same selection as method `random`) in `baselines/random/`"
     write_images(ctx, real_rule(ctx, ctx.features(ci), ci, 'random'), ci, 'real', 'random')
 
+# %% ../nbs/13b_pipeline.ipynb #9aae424c
+def soft_epochs(cfg:DistillConfig) -> int:
+    "Epochs of an 'rded' evaluation: the shortened `eval_epochs`, else `rded_epochs`, else VLCP's 500 (`12c_softlabel.RDED_EPOCHS`)"
+    from uvlp.softlabel import RDED_EPOCHS
+    return cfg.eval_epochs or cfg.rded_epochs or RDED_EPOCHS['vlcp']
+
+# %% ../nbs/13b_pipeline.ipynb #a7774cc6
+def val_split(ctx:RunContext, holdout:float=0.2, split_seed:int=0) -> tuple:
+    "`(images, labels, split record)` of the run's validation split read through RDED's `val_transform`, without the skipped images"
+    from uvlp.data import list_images
+    from uvlp.evaluate import split_record
+    from uvlp.softlabel import load_val_images
+    lst, skip = list_images(ctx.root, ctx.info, 'val', holdout, split_seed), set(ctx.skipped)
+    keep = [(p, l) for p, l in zip(lst.paths, lst.labels) if str(p) not in skip]
+    y = torch.tensor([l for _, l in keep], dtype=torch.long)
+    return load_val_images([p for p, _ in keep], ctx.info.eval_size), y, split_record(ctx.root, 'val', holdout, split_seed, y, ctx.info.n_classes)
+
+# %% ../nbs/13b_pipeline.ipynb #2ca08faa
+def rded_unit(ctx:RunContext, unit:tuple, progress:bool=False) -> dict:
+    "Train batch-norm students `unit[1]` on set `unit[0]` with the teacher's soft labels, `eval_repeats` times; a record shaped as `evaluate_folder`'s"
+    import numpy as np, uvlp
+    from uvlp.config import IMAGENET_STATS
+    from uvlp.evaluate import load_split
+    from uvlp.networks import get_network, network_label
+    from uvlp.softlabel import rded_eval_epochs, train_soft
+    from uvlp.utils import derive_seed
+    (s, net), c, info = unit, ctx.cfg, ctx.info
+    teacher, trec = ctx.teacher
+    size, E, factor = info.eval_size, soft_epochs(c), 1 if info.eval_size <= 32 else 2
+    xtr, ytr = load_split(ctx.run.set_dir(eval_sets(c)[s]), info, 'train', 0.)
+    xva, yva, split = val_split(ctx)
+    runs = []
+    for r in range(c.eval_repeats):
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(derive_seed(c.seed, 'rded', 'init', net, r)); student = get_network(net, info.n_classes, size, 'batch', 'cpu')
+        runs.append(train_soft(student, teacher, xtr, ytr, (xva, yva), epochs=E, ipc=c.ipc, n_classes=info.n_classes,
+                               seed=derive_seed(c.seed, 'rded', net, r), device=ctx.device, progress=progress, factor=factor))
+        logger.info(f"{s} / {network_label(net, size)} (rded) run {r + 1}/{c.eval_repeats}: best top-1 {runs[-1]['best']:.2f}%")
+    best, official = [x['best'] for x in runs], c.eval_epochs is None
+    protocol = dict(name='rded', epochs=E, batch=runs[0]['batch_size'], factor=factor, T=runs[0]['T'], lr=runs[0]['lr'],
+                    weight_decay=runs[0]['weight_decay'], eval_epochs=rded_eval_epochs(E), stats=[list(x) for x in IMAGENET_STATS],
+                    student_norm='batch', teacher=trec['weights_sha256'], official=official)
+    return dict(official=official, eval_protocol='rded', protocol=protocol, teacher=trec, nclass=info.n_classes, ipc=round(len(xtr) / info.n_classes),
+                n_train=len(xtr), n_val=len(xva), seed=c.seed, repeats=c.eval_repeats, norm='batch', device=str(ctx.device),
+                torch=torch.__version__, uvlp=uvlp.__version__, threads=torch.get_num_threads(),
+                results={net: dict(label=network_label(net, size), best=best, mean=float(np.mean(best)), std=float(np.std(best)), runs=runs)},
+                dataset=info.name, distilled=str(ctx.run.set_dir(eval_sets(c)[s])), real=str(ctx.root), split='val',
+                class_ids=list(info.class_ids), test_split=split)
+
 # %% ../nbs/13b_pipeline.ipynb #389e2570
 def evaluate_unit(ctx:RunContext, unit:tuple, progress:bool=False):
-    "Train network `unit[1]` on training set `unit[0]` (`eval_repeats` times); save and stamp its record"
+    "Train network `unit[1]` on training set `unit[0]` (`eval_repeats` times) by the run's `eval_protocol`; save and stamp its record"
     from uvlp.evaluate import evaluate_folder
     (s, net), c = unit, ctx.cfg
-    rec = evaluate_folder(ctx.run.set_dir(eval_sets(c)[s]), ctx.root, ctx.info, eval_nets=(net,), eval_repeats=c.eval_repeats, seed=c.seed,
-                          eval_epochs=c.eval_epochs, device=ctx.device, progress=progress, exclude=ctx.skipped)
+    if c.eval_protocol == 'rded': rec = rded_unit(ctx, unit, progress)
+    else: rec = evaluate_folder(ctx.run.set_dir(eval_sets(c)[s]), ctx.root, ctx.info, eval_nets=(net,), eval_repeats=c.eval_repeats, seed=c.seed,
+                                eval_epochs=c.eval_epochs, device=ctx.device, progress=progress, exclude=ctx.skipped)
     save_json(rec, ctx.run.eval_part(s, net)); ctx.run.stamp(ctx.run.eval_part(s, net))
 
 # %% ../nbs/13b_pipeline.ipynb #c87a26f5
@@ -373,16 +437,36 @@ def write_eval(ctx:RunContext) -> dict:
     recs = {s: {**parts[s, c.eval_nets[0]], 'results': {n: parts[s, n]['results'][n] for n in c.eval_nets}} for s in eval_sets(c)}
     official = all(r['official'] for r in recs.values())
     note = '' if official else f"\n\n*Shortened evaluation ({c.eval_epochs} epoch(s)): a demo, NOT the evaluation protocol.*"
+    teacher = recs[SET_NAMES[c.method]].get('teacher') if c.eval_protocol == 'rded' else None
+    if teacher: note += (f"\n\n*Protocol: RDED's soft labels ({soft_epochs(c)} epochs, batch-norm students), teacher {teacher['arch']} "
+                         f"(sha256 {teacher['weights_sha256'][:12]}, val top-1 {teacher['val_top1']}).*")
     with atomic_write(run.eval/'table.md') as f: f.write(results_table(recs) + note + '\n')
     save_curves(recs[SET_NAMES[c.method]], run.eval/'curves.png', f"{c.dataset}, IPC {c.ipc}: trained on the distilled set ({c.method})")
-    m = dict(dataset=c.dataset, ipc=c.ipc, seed=c.seed, method=c.method, official=official, records=recs)
+    m = dict(dataset=c.dataset, ipc=c.ipc, seed=c.seed, method=c.method, eval_protocol=c.eval_protocol, official=official, records=recs)
+    if teacher: m['teacher'] = teacher
     save_json(m, run.eval/'metrics.json'); run.stamp(run.eval/'table.md', run.eval/'curves.png', run.eval/'metrics.json')
     return m
+
+# %% ../nbs/13b_pipeline.ipynb #09d4f665
+def unit_done(ctx:RunContext, unit:tuple) -> bool:
+    "Is the record of `unit` written and intact, and under 'rded' made with the run's teacher as it is now (a teacher retrained in place: not done)?"
+    p = ctx.run.eval_part(*unit)
+    if not ctx.run.done(p): return False
+    if ctx.cfg.eval_protocol != 'rded': return True
+    if (old := load_json(p).get('teacher', {}).get('weights_sha256')) == ctx.teacher_sha: return True
+    logger.warning(f"{p} was trained with the teacher of weights {str(old)[:12]}…, and {ctx.cfg.teacher} now has {ctx.teacher_sha[:12]}…: recomputed")
+    return False
 
 # %% ../nbs/13b_pipeline.ipynb #88de7e36
 def evaluation_done(ctx:RunContext) -> bool:
     "Are the merged metrics and every unit's record written and intact?"
-    return ctx.run.done(ctx.run.eval/'metrics.json', *[ctx.run.eval_part(*u) for u in eval_units(ctx.cfg)])
+    return ctx.run.done(ctx.run.eval/'metrics.json') and all(unit_done(ctx, u) for u in eval_units(ctx.cfg))
+
+# %% ../nbs/13b_pipeline.ipynb #1d7f15ba
+def record_teacher(ctx:RunContext):
+    "Record the run's teacher (`load_teacher`'s record: which, its weights' SHA-256, its val top-1) in the manifest"
+    m = load_json(ctx.run.manifest)
+    if m.get('teacher') != ctx.teacher[1]: m['teacher'] = ctx.teacher[1]; ctx.run.write_manifest(m)
 
 # %% ../nbs/13b_pipeline.ipynb #d38d6035
 def evaluate_stage(ctx:RunContext, progress:bool=True):
@@ -391,9 +475,10 @@ def evaluate_stage(ctx:RunContext, progress:bool=True):
         if 'Random' in eval_sets(ctx.cfg):
             for c in ctx.mine(range(ctx.info.n_classes)):
                 if not images_done(ctx.run, ctx.info.class_ids[c], ctx.cfg.ipc, 'random'): write_random(ctx, c)
+        if ctx.cfg.eval_protocol == 'rded' and ctx.state.is_main_process: record_teacher(ctx)
         ctx.state.wait_for_everyone()
         for u in tqdm(ctx.mine(eval_units(ctx.cfg)), desc='evaluation', disable=not progress):
-            if not ctx.run.done(ctx.run.eval_part(*u)): evaluate_unit(ctx, u, progress)
+            if not unit_done(ctx, u): evaluate_unit(ctx, u, progress)
     if ctx.state.is_main_process: write_eval(ctx)
 
 # %% ../nbs/13b_pipeline.ipynb #1a25d835

@@ -6,7 +6,8 @@
 __all__ = ['logger', 'TEMPERATURE', 'RDED_BATCH', 'RDED_EPOCHS', 'random_perms', 'strip_index', 'shuffle_patches', 'rded_boxes',
            'rded_augment', 'mix_batch', 'has_running_stats', 'teacher_probs', 'soft_loss', 'rded_lr_factor',
            'param_groups', 'rded_optimizer', 'rded_scheduler', 'rded_batch_size', 'rded_eval_epochs', 'val_transform',
-           'soft_step', 'val_top1', 'train_soft', 'ddr_normalise', 'label_robust_score', 'augmentation_robust_score']
+           'load_val_images', 'soft_step', 'val_top1', 'train_soft', 'ddr_normalise', 'label_robust_score',
+           'augmentation_robust_score']
 
 # %% ../nbs/12c_softlabel.ipynb #52aeac66
 import logging, math, time
@@ -157,6 +158,15 @@ def rded_eval_epochs(epochs:int): # E
 def val_transform(size:int): # evaluation side s
     "RDED's validation transform up to normalisation: Resize(s // 7 * 8) → CenterCrop(s) → uint8 tensor."
     return tvt.Compose([tvt.Resize(size // 7 * 8, antialias=True), tvt.CenterCrop(size), tvt.PILToTensor()])
+
+# %% ../nbs/12c_softlabel.ipynb #f181d2cd
+def load_val_images(paths, # image files
+                    size:int, # evaluation side s
+                    workers:int=0): # decoding processes (0: in this process)
+    "Read `paths` through `val_transform(size)` into one uint8 tensor [N, 3, s, s], in order (RDED's validation images)."
+    from uvlp.data import ImageStream
+    if not paths: return torch.empty(0, 3, size, size, dtype=torch.uint8)
+    return torch.cat([x for x, _ in ImageStream(paths, batch_size=256, transform=val_transform(size), on_error='raise', num_workers=workers)])
 
 # %% ../nbs/12c_softlabel.ipynb #6a0ea8c3
 def soft_step(student:nn.Module, # in train mode

@@ -125,12 +125,14 @@ def collect(runs, # run directories, or the cells of `sweep_cells` (their `varia
         else: logger.warning(f"{d}: no eval/metrics.json, skipped")
     for d, variant, cfg, m in sorted(found, key=lambda f: f[3].get('method') != 'random'):   # stable: the random runs' copies first
         own = SET_NAMES[m.get('method', 'uvlp')]   # runs made before the pipeline had methods are UVLP's
+        proto = m.get('eval_protocol', 'minimax')   # runs made before the setting: minimax's
         for name, rec in m['records'].items():
             col = (variant or name) if name == own else name
             for net, r in rec['results'].items():
-                if _keep(kept, (cfg['dataset'], cfg['ipc'], cfg['seed'], net, col), rec, d):
-                    rows.append(dict(dataset=cfg['dataset'], ipc=cfg['ipc'], seed=cfg['seed'], set=col, net=net, label=r['label'],
-                                     best=list(r['best']), official=m['official'], run=str(d)))
+                net_, label = (net, r['label']) if proto == 'minimax' else (f'{net} ({proto})', f"{r['label']} ({proto})")
+                if _keep(kept, (cfg['dataset'], cfg['ipc'], cfg['seed'], net_, col), rec, d):
+                    rows.append(dict(dataset=cfg['dataset'], ipc=cfg['ipc'], seed=cfg['seed'], set=col, net=net_, label=label,
+                                     best=list(r['best']), official=m['official'], protocol=proto, run=str(d)))
     return rows
 
 # %% ../nbs/14_sweep.ipynb #68e15253

@@ -6,7 +6,7 @@
 __all__ = ['logger', 'LIBRARIES', 'CHECKPOINT_KEYS', 'TRAINING_KIND', 'TRAINING', 'parse_arch', 'build_architecture',
            'read_state_dict', 'load_weights', 'read_class_ids', 'class_index', 'SelectLogits', 'adapt_classes',
            'teacher_protocol', 'data_fingerprint', 'training_folder', 'check_resume', 'save_checkpoint',
-           'load_checkpoint', 'train_teacher', 'load_teacher', 'build_parser', 'main']
+           'load_checkpoint', 'train_teacher', 'load_teacher', 'check_teacher', 'build_parser', 'main']
 
 # %% ../nbs/12d_teacher.ipynb #24e590d0
 import argparse, dataclasses, hashlib, json, logging, os, time
@@ -364,6 +364,25 @@ def load_teacher(source, # a folder written by `train_teacher` (or its teacher.j
                   **(dict(norm=norm) if parse_arch(arch)[0] == 'uvlp' else {}))
     logger.info(f"teacher {record['source']} ({arch}, sha256 {digest[:12]}, {how} classes, val top-1 {acc if acc is None else round(acc, 2)})")
     return module, record
+
+# %% ../nbs/12d_teacher.ipynb #6e8a3e97
+def check_teacher(source, # a folder written by `train_teacher` (or its teacher.json), or a weights file
+                  info:DatasetInfo, # the dataset the teacher will label
+                  arch:str|None=None, # a weights file's architecture, 'library:name'
+                  class_ids=None): # a weights file's class order: class ids of its outputs, or a file of them
+    "What `load_teacher` refuses, checked without building the network; returns the teacher's class ids in the order of its outputs."
+    src = Path(source)
+    if not src.exists(): raise FileNotFoundError(f"no teacher at {src}: train one with `uvlp-teacher <data_root> {src} --dataset <name>` "
+                                                 "(chapter 12d), or pass a weights file with its architecture and class order")
+    folder = src if src.is_dir() else src.parent if src.name == 'teacher.json' else None
+    if folder is not None: tids = tuple(_recorded_teacher(folder, arch, class_ids)['class_ids'])
+    else:
+        if arch is None or class_ids is None:
+            raise ValueError(f"{src} is a weights file: say its architecture (arch='torchvision:resnet50', 'timm:...', 'uvlp:convnet') and its class "
+                             "order (class_ids=[...], or a file of class ids, e.g. the 1000 wnids in the order of its outputs)")
+        parse_arch(arch); tids = read_class_ids(class_ids)
+    class_index(tids, info.class_ids, info.name)
+    return tids
 
 # %% ../nbs/12d_teacher.ipynb #babe7bef
 def build_parser() -> argparse.ArgumentParser:
