@@ -14,7 +14,7 @@ __all__ = ['logger', 'PROTOTYPE_RULES', 'SET_NAMES', 'NOTEBOOK_DISPLAY', 'IPYTHO
            'notebook_parameters', 'parameters_source']
 
 # %% ../nbs/13b_pipeline.ipynb #2e4f6e14
-import contextlib, errno, functools, logging, shutil, time
+import contextlib, errno, functools, logging, os, shutil, time
 from dataclasses import dataclass, asdict
 from datetime import timedelta
 from pathlib import Path
@@ -522,7 +522,7 @@ def main(argv=None): # command-line arguments (default: `sys.argv[1:]`)
     with contextlib.ExitStack() as stack:
         try: ctx = stack.enter_context(open_run(cfg, overwrite))
         except (TypeError, ValueError, FileNotFoundError, FileExistsError, RunLocked) as e:
-            if process_state(cfg.device).is_main_process: p.error(str(e))
+            if os.environ.get('RANK', '0') == '0': p.error(str(e))   # the launcher's rank: read directly, the settings may name no device
             p.exit(2)   # the other processes of a launch: the main one says why
         try: run_stages(ctx)
         except KeyboardInterrupt: p.exit(130, f"{p.prog}: interrupted; what is finished in {ctx.run.root} is kept, stamped: "
