@@ -176,7 +176,7 @@ def main():
     rc, s, msg = interrupted(quick, w/'runs'/'interrupted'); rows.append(('Ctrl-C during the features', rc, s, written(w/'runs'/'interrupted'), msg))
     rc, s, msg = cli(*quick, '--out-dir', w/'runs'/'interrupted'); rows.append(('... the same command again', rc, s, written(w/'runs'/'interrupted'), msg or 'resumed, completed'))
     rc, s, msg = full_disk(quick, w); rows.append(('out_dir on a full disk (256 KiB tmpfs)', rc, s, '', msg))
-    rc, s, msg = two_torchruns([*base, '--eval-epochs', '40'], w/'runs'/'torchrun'); rows.append(('two torchrun launches (2 processes each) on one out_dir: the second', rc, s, '', msg))
+    rc, s, msg = two_torchruns([*base, '--eval-epochs', '400'], w/'runs'/'torchrun'); rows.append(('two torchrun launches (2 processes each) on one out_dir: the second', rc, s, '', msg))
     rc, s, msg = papermill_typo(few, w/'runs'/'typo'); rows.append(('papermill run_distill.ipynb -p ipcc 10', rc, s, written(w/'runs'/'typo'), msg))
     # a second run while another process holds the run folder, then the same with --overwrite
     out = w/'runs'/'locked'
