@@ -197,8 +197,10 @@ def main():
     rows.append(('data_root spelled relative, with a trailing slash', rc, s, written(out), msg or 'resumed'))
     lines = ['| case | exit | seconds | written / kept | message |', '|---|---:|---:|---|---|']
     lines += [f"| {n} | {rc} | {s:.1f} | {wr} | {m.replace('|', '/')[:260]} |" for n, rc, s, wr, m in rows]
-    commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True, cwd=Path(__file__).parent).stdout.strip()
-    table = '\n'.join(lines) + f"\n\nMeasured by `python benchmarks/reliability.py` at commit {commit} (uncommitted changes: see the note that quotes it).\n"
+    git = lambda *a: subprocess.run(['git', *a], capture_output=True, text=True, cwd=Path(__file__).parent).stdout.strip()
+    dirty = [l[3:] for l in git('status', '--porcelain', '--', 'uvlp', 'nbs').splitlines()]
+    state = f"with uncommitted changes to {', '.join(dirty)}" if dirty else 'a clean working tree'
+    table = '\n'.join(lines) + f"\n\nMeasured by `python benchmarks/reliability.py` at commit {git('rev-parse', '--short', 'HEAD')} ({state}).\n"
     print(table)
     Path(__file__).parent.joinpath('results', 'reliability.md').write_text(table)
 
