@@ -6,12 +6,12 @@
 __all__ = ['logger', 'PROTOTYPE_RULES', 'SET_NAMES', 'NOTEBOOK_DISPLAY', 'IPYTHON_NAMES', 'process_state', 'run_device',
            'my_share', 'Timer', 'Models', 'RunContext', 'RunRefused', 'open_run', 'train_list', 'extract_class',
            'write_text_prototypes', 'record_texts', 'features_stage', 'write_global_alpha', 'base_alpha',
-           'jvlc_settings', 'uvlp_rule', 'vlcp_rule', 'd4m_rule', 'real_rule', 'prototypes_class', 'prototypes_done',
-           'prototypes_stage', 'n_prototypes', 'images_done', 'synthesized', 'decode_latents', 'best_member',
-           'real_images', 'write_images', 'synthesis_stage', 'eval_sets', 'eval_units', 'write_random', 'soft_epochs',
-           'val_split', 'rded_unit', 'evaluate_unit', 'write_eval', 'unit_done', 'evaluation_done', 'record_teacher',
-           'evaluate_stage', 'run_stages', 'distill', 'main', 'config_from_parameters', 'notebook_config',
-           'notebook_parameters', 'parameters_source']
+           'jvlc_settings', 'uvlp_rule', 'class_line', 'vlcp_rule', 'd4m_rule', 'real_rule', 'prototypes_class',
+           'prototypes_done', 'prototypes_stage', 'n_prototypes', 'images_done', 'synthesized', 'decode_latents',
+           'best_member', 'real_images', 'write_images', 'synthesis_stage', 'eval_sets', 'eval_units', 'write_random',
+           'soft_epochs', 'val_split', 'rded_unit', 'evaluate_unit', 'write_eval', 'unit_done', 'evaluation_done',
+           'record_teacher', 'evaluate_stage', 'run_stages', 'distill', 'main', 'config_from_parameters',
+           'notebook_config', 'notebook_parameters', 'parameters_source']
 
 # %% ../nbs/13b_pipeline.ipynb #2e4f6e14
 import contextlib, errno, functools, logging, os, shutil, time
@@ -244,19 +244,26 @@ def uvlp_rule(ctx:RunContext, f, ci:int):
     from uvlp.jvlc import jvlc_class
     return jvlc_class(f.image_emb, f.text_emb, f.latents, ctx.taus[ci], tau_negatives(ctx.taus, ci), f.texts, f.class_id, jvlc_settings(ctx), ctx.device)
 
+# %% ../nbs/13b_pipeline.ipynb #9ed517c1
+def class_line(info, # the run's `DatasetInfo`
+               ci:int, # a class index
+              ) -> str:
+    "The class string of VLCP and D4M: the class's full synonym line where the dataset has one (ImageNet's WordNet lemmas), else its name"
+    return info.class_lines[ci] if info.class_lines else info.class_names[ci]
+
 # %% ../nbs/13b_pipeline.ipynb #4d9334ca
 def vlcp_rule(ctx:RunContext, f, ci:int):
-    "VLCP's prototypes of class `ci` (`08a_methods.vlcp_class`)"
+    "VLCP's prototypes of class `ci` (`08a_methods.vlcp_class`), its words tested against the class's full line (`class_line`), as VLCP's code does"
     from uvlp.methods import vlcp_class
     c = ctx.cfg
-    return vlcp_class(f.latents, f.texts, f.class_name, ipc=c.ipc, seed=c.seed, class_id=f.class_id, lof_neighbors=c.lof_neighbors,
+    return vlcp_class(f.latents, f.texts, class_line(ctx.info, ci), ipc=c.ipc, seed=c.seed, class_id=f.class_id, lof_neighbors=c.lof_neighbors,
                       contamination=c.contamination, n_init=c.n_init)
 
 # %% ../nbs/13b_pipeline.ipynb #fb75eaca
 def d4m_rule(ctx:RunContext, f, ci:int):
-    "D4M's prototypes of class `ci` (`08a_methods.d4m_class`)"
+    "D4M's prototypes of class `ci` (`08a_methods.d4m_class`), prompted with the class's full line (`class_line`), as D4M's published run is"
     from uvlp.methods import d4m_class
-    return d4m_class(f.latents, f.class_name, ipc=ctx.cfg.ipc, seed=ctx.cfg.seed, class_id=f.class_id)
+    return d4m_class(f.latents, class_line(ctx.info, ci), ipc=ctx.cfg.ipc, seed=ctx.cfg.seed, class_id=f.class_id)
 
 # %% ../nbs/13b_pipeline.ipynb #b8d6c669
 def real_rule(ctx:RunContext, f, ci:int, method:str|None=None):
