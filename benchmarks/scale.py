@@ -43,7 +43,7 @@ Measured here (2026-12-07, CPU, 1 thread, 2 cores shared with other engineers' j
   1.24× — FAIL, from the shared machine (stages wall ÷ CPU 1.05 at C = 100, 1.56 at C = 1000); on a quiet machine
   (the what-if runs, load 1.0–1.3) 0.98×.
 """
-import argparse, datetime, json, os, re, shutil, subprocess, sys, threading, time
+import argparse, datetime, json, math, os, re, shutil, subprocess, sys, threading, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,6 +51,14 @@ OUT_JSON, OUT_MD = ROOT/'benchmarks/results/scale.json', ROOT/'benchmarks/result
 STAGES = ('features', 'global_alpha', 'prototypes', 'synthesis', 'evaluation')
 N_TRAIN, N_VAL, SIDE = 12, 2, 32
 MB = 2**20
+
+def _top1_batch() -> int:
+    "`uvlp.evaluate.top1`'s default test batch (read from its signature: the code measured, not a copy)"
+    import inspect
+    from uvlp.evaluate import top1
+    return inspect.signature(top1).parameters['batch'].default
+
+TOP1_BATCH = _top1_batch()
 
 # ---------------------------------------------------------------- data
 COLOURS = dict(red=(220, 40, 40), orange=(240, 140, 30), yellow=(235, 220, 50), green=(50, 170, 60), teal=(30, 150, 150),
@@ -296,11 +304,11 @@ def scaling_tables(runs:dict, tops:dict={}, whatif:dict={}) -> tuple:
             prev = pk
         if '100' in tops and '1000' in tops:
             t1, t2 = tops['100'], tops['1000']
-            L += ['', f"The evaluation's own growth is `uvlp.evaluate.top1`'s test batch (default 500): the validation split "
-                  f"({N_VAL} images per class) goes through ConvNet-3 in batches of min(500, {N_VAL}·C). Measured alone "
-                  f"(fresh ConvNet-3 at 32 px, this script's --top1-worker): C = 100, {t1['n_val']} images in one batch of {t1['batch']}: "
+            L += ['', f"`uvlp.evaluate.top1` tests in batches of {TOP1_BATCH} (its default when measured): the validation split "
+                  f"({N_VAL} images per class) goes through ConvNet-3 in batches of min({TOP1_BATCH}, {N_VAL}·C). Measured alone "
+                  f"(fresh ConvNet-3 at 32 px, this script's --top1-worker): C = 100, {t1['n_val']} images in batches of {t1['batch']}: "
                   f"+{t1['growth_mb']:.0f} MB; C = 1000, {t2['n_val']} images in batches of {t2['batch']}: +{t2['growth_mb']:.0f} MB "
-                  f"(Δ {t2['growth_mb'] - t1['growth_mb']:+.0f} MB). It stops growing once 2·C ≥ 500 (C ≥ 250)."]
+                  f"(Δ {t2['growth_mb'] - t1['growth_mb']:+.0f} MB). It stops growing once {N_VAL}·C ≥ {TOP1_BATCH}."]
         for b, w in sorted(whatif.items(), key=lambda kv: int(kv[0])):
             if '100' in w and '1000' in w:
                 p1, p2 = w['100'], w['1000']
@@ -336,7 +344,7 @@ def proto_worker(n:int, ipc:int) -> dict:
                 prototypes=len(r.prototypes), date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'), commit=commit())
 
 def top1_worker(n_val:int, n_classes:int) -> dict:
-    "Peak memory growth (VmHWM) of `uvlp.evaluate.top1` (its default batch of 500) on a fresh ConvNet-3 at 32 px over `n_val` images"
+    "Peak memory growth (VmHWM) of `uvlp.evaluate.top1` (its default batch) on a fresh ConvNet-3 at 32 px over `n_val` images"
     import torch
     from uvlp.evaluate import top1
     from uvlp.networks import get_network
@@ -346,8 +354,10 @@ def top1_worker(n_val:int, n_classes:int) -> dict:
     with open('/proc/self/clear_refs', 'w') as f: f.write('5')
     before, t = proc_kb(os.getpid(), 'VmRSS'), time.perf_counter()
     top1(net, x, y)
-    return dict(n_val=n_val, classes=n_classes, batch=min(500, n_val), seconds=round(time.perf_counter() - t, 2),
+    return dict(n_val=n_val, classes=n_classes, batch=min(TOP1_BATCH, n_val), seconds=round(time.perf_counter() - t, 2),
                 growth_mb=round((proc_kb(os.getpid(), 'VmHWM') - before) / 1024, 1))
+
+TEACHER_COST = 1 / 3   # A: a forward pass of the teacher ≈ a third of a training step (forward + backward ≈ 3 forwards)
 
 # Rates for the GPU-hours. No GPU was ever lent to this project: benchmarks/gpu_check.py has only run on the CPU at toy
 # sizes (results/gpu_check_cpu_smoke.txt). Every GPU rate below is an ASSUMPTION (typical published fp16/bf16 figures
@@ -363,7 +373,6 @@ CPU_FULLSIZE = dict(features_s=71.4, features_images=6, synthesis_s=128.4, synth
 
 def imagenet_tables(runs:dict, protos:dict) -> list:
     "Disk, memory per process and GPU-hours of an ImageNet-1K run, from the measured features bytes and the recorded or assumed rates"
-    import math
     from uvlp.evaluate import epochs_for
     Cs = sorted(int(c) for c in runs)
     if not Cs: return []
@@ -379,7 +388,7 @@ def imagenet_tables(runs:dict, protos:dict) -> list:
          'text embeddings, SD 1.5 VAE latents 4×64×64 at 512 px.', '',
          '### Disk for the features (1,281,167 training images)', '',
          '| features dtype | tensor B/image | header B/image | B/image | disk |', '|---|---:|---:|---:|---:|']
-    for name, b in (('float32 (what save_features writes today)', 4), ('float16', 2)):
+    for name, b in (('float16 (`feature_dtype`: the default of full-size runs)', 2), ('float32 (`--feature-dtype float32`; the tiny stack\'s default)', 4)):
         t = per_full * b
         for h, what in ((hdr, 'M, tiny run'), (2 * hdr, 'A: 2× for longer captions')):
             L.append(f"| {name} | {t:,} | {h:.0f} ({what}) | {t + h:,.0f} | {(t + h) * IMAGENET_TRAIN / 1e9:.1f} GB = {(t + h) * IMAGENET_TRAIN / 2**30:.1f} GiB |")
@@ -394,9 +403,9 @@ def imagenet_tables(runs:dict, protos:dict) -> list:
     for k, r in sorted(protos.items(), key=lambda kv: int(kv[0])):
         L.append(f"| prototypes: JVL-C working memory of that class at IPC {r['ipc']} (n = {r['rows']}, D = 768, latents 4×64×64) | +{r['growth_mb']:.0f} MB | M: this script, CPU, 1 thread |")
     L += [f"| global α (streamed): class means [7, C, 768] + cosines [7, C, C] at C = 1000, float32 | {(7 * 1000 * 768 + 7 * 1000 * 1000) * 4 / MB:.0f} MB | shapes (fisher_stream.py measured +104 MB at C = 1000, D = 512) |",
-          f"| evaluation: validation split moved whole to the device, uint8 [50000, 3, 224, 224] | {val_dev / 2**30:.1f} GiB | shapes (uvlp.evaluate.load_split → evaluate_tensors `.to(device)`) |",
+          f"| evaluation: validation split, read once per process (RunContext.val) and moved whole to the device, uint8 [50000, 3, 224, 224] | {val_dev / 2**30:.1f} GiB | shapes (uvlp.pipeline.val_split → evaluate_tensors `.to(device)`) |",
           f"| evaluation: training set on the device at IPC 10 / 50 | {10 * 1000 * 3 * 224 * 224 / 2**30:.1f} / {50 * 1000 * 3 * 224 * 224 / 2**30:.1f} GiB | shapes |",
-          f"| evaluation: top1's batch of 500 through ConvNet-6 (width 128) at 224 px: one conv output [500, 128, 224, 224] | {500 * 128 * 224 * 224 * 4 / 2**30:.1f} GiB fp32, {500 * 128 * 224 * 224 * 2 / 2**30:.1f} GiB bf16 (×~2 at the norm) | shapes; the same batch is what grows the tiny run's peak (see above) |",
+          f"| evaluation: top1's batch of {TOP1_BATCH} through ConvNet-6 (width 128) at 224 px: one conv output [{TOP1_BATCH}, 128, 224, 224] | {TOP1_BATCH * 128 * 224 * 224 * 4 / 2**30:.1f} GiB fp32, {TOP1_BATCH * 128 * 224 * 224 * 2 / 2**30:.1f} GiB bf16 (×~2 at the norm) | shapes |",
           '| synthesis on a GPU: SD 1.5 fp16 weights + batch 16 | ~4–8 GiB | A (not measured: no GPU) |', '']
     rate = ASSUMED_GPU; cpu = CPU_FULLSIZE
     feat_img_h = IMAGENET_TRAIN / rate['clip_img'] / 3600; feat_vae_h = IMAGENET_TRAIN / rate['vae'] / 3600
@@ -422,8 +431,21 @@ def imagenet_tables(runs:dict, protos:dict) -> list:
     for ipc in (10, 50):
         E = epochs_for(ipc, IMAGENET_C, 224); steps = E * math.ceil(ipc * IMAGENET_C / 64)
         ev[ipc] = (E, steps, steps / rate['train_steps'] / 3600 + 100 * IMAGENET_VAL / rate['infer'] / 3600)
-    L += [f"| evaluation: ResNet-18, one training run (protocol: {ev[10][0]} / {ev[50][0]} epochs = {ev[10][1]:,} / {ev[50][1]:,} steps of 64, 100 tests on 50,000 val) | {ev[10][2]:.1f} GPU-h | {ev[50][2]:.1f} GPU-h | A rates; uvlp.evaluate.epochs_for; the default 3 networks × 3 repeats ≈ 9× this if each costs about ResNet-18 |", '']
+    L += [f"| evaluation: ResNet-18, one training run (protocol: {ev[10][0]} / {ev[50][0]} epochs = {ev[10][1]:,} / {ev[50][1]:,} steps of 64, 100 tests on 50,000 val) | {ev[10][2]:.1f} GPU-h | {ev[50][2]:.1f} GPU-h | A rates; uvlp.evaluate.epochs_for; the default 3 networks × 3 repeats ≈ 9× this if each costs about ResNet-18 |"]
+    L += [rded_row(rate), '']
     return L
+
+def rded_row(rate:dict) -> str:
+    "The cost-table row of one soft-label (RDED) training run at IPC 10 and 50: VLCP's E, RDED's batch rule; the student's step at the assumed rate scaled by its batch, plus the teacher's forward pass"
+    from uvlp.softlabel import RDED_EPOCHS, rded_batch_size, rded_eval_epochs
+    E, cells = RDED_EPOCHS['vlcp'], {}
+    for ipc in (10, 50):
+        b = rded_batch_size(ipc, IMAGENET_C); steps = E * math.ceil(ipc * IMAGENET_C / b)
+        cells[ipc] = (b, steps, steps * b / 64 / rate['train_steps'] * (1 + TEACHER_COST) / 3600 + len(rded_eval_epochs(E)) * IMAGENET_VAL / rate['infer'] / 3600)
+    return (f"| evaluation (RDED soft labels, `--eval-protocol rded`): ResNet-18 student and teacher, one training run ({E} epochs in batches of "
+            f"{cells[10][0]} / {cells[50][0]} = {cells[10][1]:,} / {cells[50][1]:,} steps, {len(rded_eval_epochs(E))} tests on 50,000 val) | "
+            f"{cells[10][2]:.1f} GPU-h | {cells[50][2]:.1f} GPU-h | A rates: a student step scaled by its batch from the step of 64; "
+            f"the teacher's forward pass +{TEACHER_COST:.0%} of a step; uvlp.softlabel.rded_batch_size, RDED_EPOCHS |")
 
 def report(runs:dict, protos:dict, tops:dict, whatif:dict={}) -> str:
     L, verdicts = scaling_tables(runs, tops, whatif)

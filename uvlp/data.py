@@ -83,12 +83,14 @@ def list_images(root, # dataset root (`<root>/<split>/<class_id>/<image>`)
                 split:str='train', # 'train', 'val' or 'test'
                 holdout:float=0.2, # share held out when the root has no folder for `split` (0: take all)
                 seed:int=0, # seed of that division
+                classes=None, # labels of the classes to list (default: all), e.g. the chunk a process holds at once
                ) -> ImageList:
     "The images of `split` with their labels, following `info`'s class order (the folder and part: `split_folder`)"
     folder, part = split_folder(root, split, holdout)
     _warn_extra(folder, info)
-    paths, labels = [], []
+    paths, labels, want = [], [], None if classes is None else set(classes)
     for label, cid in enumerate(info.class_ids):
+        if want is not None and label not in want: continue
         files = _class_files(folder, cid, info)
         if part: files = holdout_split(files, holdout, seed, cid)[part == 'holdout']
         paths += files; labels += [label] * len(files)
@@ -252,6 +254,7 @@ def _row(line:str, where:str) -> tuple:
 
 def read_descriptions(path, # a JSON-lines file, or a folder holding `metadata.jsonl`
                       max_duplicates:int=0, # largest tolerated number of repeated file names
+                      class_ids=None, # keep only the rows of these classes and those naming no class (default: every row)
                      ) -> dict:
     "`{file_name: text}` from a `metadata.jsonl` / VLCP description file"
     path = Path(path)
@@ -262,6 +265,7 @@ def read_descriptions(path, # a JSON-lines file, or a folder holding `metadata.j
     for n, line in enumerate(read_utf8(path, 'descriptions file').splitlines(), 1):
         if not line.strip(): continue
         name, text = _row(line, f'{path}, line {n}')
+        if class_ids is not None and (c := _description_key(name)[0]) is not None and c not in class_ids: continue
         if name in out: dups.append(name)
         out[name] = text
     _refuse_duplicates(dups, str(path), max_duplicates)
@@ -316,9 +320,11 @@ def match_descriptions(paths:list, # image files, `.../<class_id>/<file>`
     return [t or '' for t in texts]
 
 # %% ../nbs/01_data.ipynb #c4cc25ae
-def load_descriptions(path, paths:list, info:DatasetInfo, max_missing:float=0.05, max_duplicates:int=0) -> list:
+def load_descriptions(path, paths:list, info:DatasetInfo, max_missing:float=0.05, max_duplicates:int=0,
+                      class_ids=None, # read only the rows of these classes (and those naming none): the classes of `paths`
+                     ) -> list:
     "`read_descriptions(path)` matched to `paths` by `match_descriptions`"
-    return match_descriptions(paths, read_descriptions(path, max_duplicates), info, max_missing, max_duplicates)
+    return match_descriptions(paths, read_descriptions(path, max_duplicates, class_ids), info, max_missing, max_duplicates)
 
 # %% ../nbs/01_data.ipynb #7655cfc8
 def _span(a:torch.Tensor) -> torch.Tensor:

@@ -212,7 +212,7 @@ def train_step(net, opt, x, y, proto:Protocol, generator=None, amp:bool=False, c
 
 # %% ../nbs/12a_evaluate.ipynb #9455f3b3
 @torch.no_grad()
-def top1(net, x, y, stats=IMAGENET_STATS, batch:int=500, amp:bool=False, channels_last:bool=False):
+def top1(net, x, y, stats=IMAGENET_STATS, batch:int=256, amp:bool=False, channels_last:bool=False):
     "Top-1 accuracy (%) of `net` on uint8 images `x` with labels `y`."
     net.eval(); correct = 0
     for xb, yb in zip(x.split(batch), y.split(batch)):
@@ -349,11 +349,12 @@ def evaluate_folder(distilled, # distilled set: `<distilled>/<class_id>/*.png`
                     split_seed:int=0, # seed of that division
                     workers:int=0, # decoding processes
                     exclude=(), # real files to leave out of the test split
+                    val:tuple|None=None, # `(images, labels)` of that split as `load_split` reads it, for a caller that evaluates many sets (read here if None)
                     **kwargs): # passed to `evaluate_tensors` (eval_nets, eval_repeats, seed, eval_epochs, device, ...)
     "Evaluate a distilled folder against the real validation split; write the record if `out`."
     ds = get_dataset(dataset) if isinstance(dataset, str) else dataset
     xtr, ytr = load_split(distilled, ds, 'train', 0., workers=workers)
-    xva, yva = load_split(real, ds, split, holdout, split_seed, workers, exclude)
+    xva, yva = val or load_split(real, ds, split, holdout, split_seed, workers, exclude)
     if not len(yva): raise ValueError(f"no {split} images in {real} (holdout={holdout}): use a larger holdout, or give the root a {split}/ folder")
     logger.info(f"{distilled}: {len(xtr)} training images, {len(xva)} {split} images, {ds.n_classes} classes of {ds.name}")
     rec = evaluate_tensors(xtr, ytr, xva, yva, nclass=ds.n_classes, stats=(ds.mean, ds.std), **kwargs)

@@ -294,24 +294,25 @@ def extract_features(clip:Clip, # CLIP model (see `load_clip`)
 def save_features(f:Features, # one class's features
                   path, # the safetensors file to write
                   root, # the data root: files are stored relative to it
+                  dtype:torch.dtype=torch.float32, # precision of the stored tensors (float16: half the bytes)
                  ):
-    "Write a `Features` record as safetensors (tensors) + header (class, files, descriptions), atomically"
+    "Write a `Features` record as safetensors (tensors in `dtype`) + header (class, files, descriptions), atomically"
     t = {'image_emb': f.image_emb, 'text_emb': f.text_emb} | ({} if f.latents is None else {'latents': f.latents})
     files = [Path(p).relative_to(root).as_posix() for p in f.paths]
     meta = json.dumps(dict(class_id=f.class_id, class_name=f.class_name, paths=files, texts=f.texts), sort_keys=True)
-    with atomic_write(path, 'wb') as fh: fh.write(safetensors_bytes({k: v.contiguous().cpu() for k, v in t.items()}, metadata={'record': meta}))
+    with atomic_write(path, 'wb') as fh: fh.write(safetensors_bytes({k: v.to(dtype).contiguous().cpu() for k, v in t.items()}, metadata={'record': meta}))
 
 # %% ../nbs/02_features.ipynb #8aef08c5
 def load_features(path, # a file written by `save_features`
                   root, # the data root its files are relative to
                  ) -> Features:
-    "The `Features` record saved by `save_features`"
-    with safe_open(str(path), 'pt') as fh: m, t = json.loads(fh.metadata()['record']), {k: fh.get_tensor(k) for k in fh.keys()}
+    "The `Features` record saved by `save_features`, its tensors in float32 whatever precision they were stored in"
+    with safe_open(str(path), 'pt') as fh: m, t = json.loads(fh.metadata()['record']), {k: fh.get_tensor(k).float() for k in fh.keys()}
     return Features(class_id=m['class_id'], class_name=m['class_name'], paths=[Path(root)/p for p in m['paths']], texts=m['texts'],
                     image_emb=t['image_emb'], text_emb=t['text_emb'], latents=t.get('latents'))
 
 # %% ../nbs/02_features.ipynb #0878e25d
 def load_embeddings(path, # a file written by `save_features`
                    ) -> tuple:
-    "`(image_emb [n, D], text_emb [n, D])` of a features file, reading only these two tensors"
-    with safe_open(str(path), 'pt') as fh: return fh.get_tensor('image_emb'), fh.get_tensor('text_emb')
+    "`(image_emb [n, D], text_emb [n, D])` of a features file in float32, reading only these two tensors"
+    with safe_open(str(path), 'pt') as fh: return fh.get_tensor('image_emb').float(), fh.get_tensor('text_emb').float()
