@@ -14,16 +14,16 @@ already recorded with the same settings (so e.g. --sets full --full-epochs 30 re
     nohup python benchmarks/cifar_baselines.py --threads 1 --sets kcenter --work /tmp/cifar_k > /tmp/cifar_k.log 2>&1 &
     nohup python benchmarks/cifar_baselines.py --threads 1 --sets herding --work /tmp/cifar_h > /tmp/cifar_h.log 2>&1 &
 """
-import argparse, datetime, logging, math, sys, time
+import argparse, datetime, logging, math, time
 from pathlib import Path
 import torch
+from common import CIFAR_HOLDOUT, CIFAR_ROOT, RESULTS, add_entry, command_line
 from uvlp.baselines import make_baselines
 from uvlp.config import get_dataset
 from uvlp.evaluate import evaluate_folder, load_split, results_table, protocol_for, train_step
 from uvlp.networks import get_network
-from uvlp.utils import save_json, load_json, atomic_write
+from uvlp.utils import load_json, atomic_write
 
-RESULTS = Path(__file__).parent / 'results'
 NAMES = {'random': 'Random real', 'kcenter': 'K-Center (pixels)', 'herding': 'Herding (pixels)', 'full': 'Full data'}
 
 def step_rate(steps=5):
@@ -55,19 +55,16 @@ def write_md(rec, path):
 
 def record(out:Path, rec:dict, m:str, entry:dict) -> dict:
     "Add set `m` to the results file, re-reading it first so that sets recorded meanwhile by a parallel run are kept."
-    saved = load_json(out) if out.exists() else {}
-    if (saved.get('split'), saved.get('ipc')) != (rec['split'], rec['ipc']): saved = {}
-    sets = saved.get('sets', {}) | {m: entry}
-    rec = saved | rec | dict(sets={k: sets[k] for k in NAMES if k in sets})   # table order
-    save_json(rec, out); write_md(rec, out.with_suffix('.md'))
+    rec = add_entry(out, rec, 'sets', m, entry, NAMES, lambda saved: (saved.get('split'), saved.get('ipc')) == (rec['split'], rec['ipc']))
+    write_md(rec, out.with_suffix('.md'))
     return rec
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--root', default='/work/shared/data/cifar10-test')
+    p.add_argument('--root', default=CIFAR_ROOT)
     p.add_argument('--work', default='/tmp/uvlp_cifar_sets', help='where the baseline folders are written')
     p.add_argument('--ipc', type=int, default=10); p.add_argument('--repeats', type=int, default=3)
-    p.add_argument('--seed', type=int, default=0); p.add_argument('--holdout', type=float, default=0.2)
+    p.add_argument('--seed', type=int, default=0); p.add_argument('--holdout', type=float, default=CIFAR_HOLDOUT)
     p.add_argument('--full-epochs', type=int, default=50); p.add_argument('--full-repeats', type=int, default=1)
     p.add_argument('--epochs', type=int, default=None, help="override every set's epochs (a smoke test, NOT the protocol)")
     p.add_argument('--threads', type=int, default=None, help="torch CPU threads (default: torch's choice)")
@@ -97,7 +94,7 @@ def main():
         t = time.time()
         r = evaluate_folder(dirs[m], a.root, ds, split='val', holdout=a.holdout, split_seed=a.seed, eval_nets=('convnet',),
                             eval_repeats=want[m]['repeats'], eval_epochs=want[m]['epochs'], seed=a.seed, device='cpu')
-        run = dict(settings=want[m], wall_s=time.time() - t, command='python ' + ' '.join(sys.argv), date=datetime.date.today().isoformat())
+        run = dict(settings=want[m], wall_s=time.time() - t, command=command_line(), date=datetime.date.today().isoformat())
         rec = record(out, rec, m, r | run)
         print(f"{NAMES[m]}: {r['results']['convnet']['mean']:.2f} ± {r['results']['convnet']['std']:.2f} "
               f"({(time.time() - t) / 60:.0f} min)", flush=True)

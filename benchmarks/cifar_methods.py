@@ -19,34 +19,22 @@ Writes benchmarks/results/cifar_methods.{json,md,png} after every cell; a rerun 
 with the same settings:
     OMP_NUM_THREADS=1 python benchmarks/cifar_methods.py --threads 1
 """
-import argparse, datetime, io, logging, sys, time
+import argparse, datetime, io, logging, time
 from pathlib import Path
 import torch
+from common import CIFAR_HOLDOUT, CIFAR_ROOT, RESULTS, add_entry, cifar_folder, command_line, last_stage_seconds
 from uvlp.config import get_dataset
-from uvlp.data import caption_folder, list_images, load_descriptions
+from uvlp.data import list_images, load_descriptions
 from uvlp.evaluate import evaluate_folder, load_split
 from uvlp.tiny import TINY_STEPS, train_tiny
-from uvlp.utils import atomic_write, load_json, save_json
+from uvlp.utils import atomic_write, load_json
 
-RESULTS = Path(__file__).parent / 'results'
 CELLS = {'random': dict(method='random'), 'kcenter': dict(method='kcenter'), 'herding': dict(method='herding'),
          'd4m': dict(method='d4m'), 'vlcp': dict(method='vlcp'), 'uvlp': dict(method='uvlp'),
          'uvlp_decode': dict(method='uvlp', synthesis='decode'), 'uvlp_real': dict(method='uvlp', synthesis='real'),
          'full': dict(method='full')}
 NAMES = dict(random='Random', kcenter='K-Center', herding='Herding', d4m='D4M', vlcp='VLCP', uvlp='UVLP (sdedit)',
              uvlp_decode='UVLP, decode', uvlp_real='UVLP, real member', full='Full data')
-
-def build_folder(root, work:Path, ds, holdout:float, seed:int) -> Path:
-    "Link the seeded per-class division of a one-split root into `<work>/cifar/{train,val}/<class>/` and caption train/"
-    out = work / 'cifar'
-    if (out / 'train' / 'metadata.jsonl').exists(): return out
-    for split in ('train', 'val'):
-        for p in list_images(root, ds, split, holdout, seed).paths:
-            dst = out / split / p.parent.name / p.name
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            if not dst.exists(): dst.symlink_to(Path(p).resolve())
-    caption_folder(out, ds, 'train', kind='colour', seed=seed)
-    return out
 
 def build_stack(data:Path, stack:Path, ds, steps:dict, seed:int) -> dict:
     "Train (once) the colour tiny stack on the training images and their captions; its manifest"
@@ -65,9 +53,9 @@ def run_cell(cell:str, data:Path, stack:Path, work:Path, ds, a, want:dict) -> di
     t = time.time(); run = distill(cfg, progress=False); t_distil = time.time() - t
     r = evaluate_folder(run.set_dir('distilled'), data, ds, eval_nets=('convnet',), eval_repeats=want['repeats'], eval_epochs=want['epochs'],
                         seed=a.seed, device='cpu', out=run.root / 'eval_short')
-    stages = load_json(run.manifest)['invocations'][-1]['seconds']
+    stages = last_stage_seconds(run.root)
     return r | dict(settings=want, config=CELLS[cell], run_dir=str(run.root), distil_s=t_distil, stages_s=stages,
-                    eval_s=time.time() - t - t_distil, command='python ' + ' '.join(sys.argv), threads=torch.get_num_threads(), date=datetime.date.today().isoformat())
+                    eval_s=time.time() - t - t_distil, command=command_line(), threads=torch.get_num_threads(), date=datetime.date.today().isoformat())
 
 def in_order(cells:dict) -> dict: return {c: cells[c] for c in CELLS if c in cells}   # the JSON file sorts its keys
 
@@ -126,16 +114,13 @@ def write_png(rec:dict, path:Path):
 
 def record(out:Path, rec:dict, cell:str, entry:dict) -> dict:
     "Add `cell` to the results, re-reading the file first so cells recorded meanwhile by a parallel process are kept"
-    saved = load_json(out) if out.exists() else {}
-    if saved.get('settings') != rec['settings']: saved = {}
-    cells = saved.get('cells', {}) | {cell: entry}
-    rec = saved | rec | dict(cells={c: cells[c] for c in CELLS if c in cells})
-    save_json(rec, out); write_md(rec, out.with_suffix('.md')); write_png(rec, out.with_suffix('.png'))
+    rec = add_entry(out, rec, 'cells', cell, entry, CELLS, lambda saved: saved.get('settings') == rec['settings'])
+    write_md(rec, out.with_suffix('.md')); write_png(rec, out.with_suffix('.png'))
     return rec
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--root', default='/work/shared/data/cifar10-test')
+    p.add_argument('--root', default=CIFAR_ROOT)
     p.add_argument('--work', default='/work/scratch/cifar_methods', help='ImageFolder, feature cache and one run directory per cell')
     p.add_argument('--stack', default='/work/scratch/cifar_stack', help='where the colour tiny stack is trained (once) and read')
     p.add_argument('--steps', type=int, nargs=3, default=[TINY_STEPS[k] for k in ('clip', 'vae', 'unet')], metavar=('CLIP', 'VAE', 'UNET'))
@@ -151,7 +136,7 @@ def main():
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(name)s %(message)s')
     torch.set_num_threads(a.threads)
     ds, work, out = get_dataset('cifar10'), Path(a.work), Path(a.out)
-    data = build_folder(a.root, work, ds, 0.2, a.seed)
+    data = cifar_folder(a.root, work, ds, CIFAR_HOLDOUT, a.seed)
     stack = build_stack(data, Path(a.stack), ds, dict(zip(('clip', 'vae', 'unet'), a.steps)), a.seed)
     settings = dict(root=a.root, seed=a.seed, ipc=a.ipc, epochs=a.epochs, repeats=a.repeats, full_epochs=a.full_epochs, full_repeats=a.full_repeats)
     rec = dict(settings=settings, stack=stack, stack_dir=a.stack, class_ids=list(ds.class_ids), command=f'OMP_NUM_THREADS=1 python benchmarks/cifar_methods.py --epochs {a.epochs} --repeats {a.repeats} '

@@ -28,8 +28,7 @@ run only the missing cells; the finished ones are kept and reported as they are.
 import argparse, dataclasses, json, logging, shutil, time
 from pathlib import Path
 import torch
-
-RESULTS = Path(__file__).parent / 'results'
+from common import RESULTS, manifest, stage_seconds
 IPCS = (10, 1, 20)   # IPC 10 first: the block the stage seconds are read from
 VARIANTS = {
     'Random': dict(method='random'), 'UVLP': dict(method='uvlp'), 'VLCP': dict(method='vlcp'), 'D4M': dict(method='d4m'),
@@ -77,14 +76,6 @@ def run_cell(cfg, donor:Path|None) -> dict:
         if not evaluation_done(ctx): evaluate_stage(ctx, progress=False)
     return dict(reused_random=reused)
 
-def stage_seconds(run:Path) -> dict:
-    "Seconds of each stage of a run, summed over its invocations (a resumed stage adds its remaining part)"
-    from uvlp.utils import load_json
-    s = {}
-    for inv in load_json(run/'manifest.json')['invocations']:
-        for k, v in inv['seconds'].items(): s[k] = round(s.get(k, 0) + v, 3)
-    return s
-
 def running_table(work:Path) -> str:
     "The cells done so far: label, IPC, mean top-1 of the set and of Random, wall seconds"
     lines = [json.loads(l) for l in (work/'cells.jsonl').read_text().splitlines()] if (work/'cells.jsonl').exists() else []
@@ -105,7 +96,7 @@ def run_all(work:Path, epochs:int, threads:int, only:list|None=None, ipcs=IPCS):
         if cfg.method == 'random': donors[ipc] = Path(cfg.out_dir)
         m, wall = load_json(Path(cfg.out_dir)/'eval/metrics.json'), time.time() - t
         mean = lambda s: sum(b := m['records'][s]['results']['convnet']['best']) / len(b)
-        rec = dict(label=lab, ipc=ipc, run=cfg.out_dir, wall_s=round(wall, 1), seconds=stage_seconds(Path(cfg.out_dir)),
+        rec = dict(label=lab, ipc=ipc, run=cfg.out_dir, wall_s=round(wall, 1), seconds={k: round(v, 3) for k, v in stage_seconds(cfg.out_dir).items()},
                    top1=mean(SET_NAMES[cfg.method]), random=mean('Random'), **info)
         if (lab, ipc) not in done:
             with open(work/'cells.jsonl', 'a') as f: f.write(json.dumps(rec) + '\n')
@@ -149,9 +140,7 @@ def paired_table(cs:list, cols:list) -> str:
     cell = lambda c: '–' if c is None else f"{c['top1']:.1f} / {c['random']:.1f}"
     return '\n'.join(lines + [f"| {lab} | " + ' | '.join(cell(got.get((lab, i))) for i in ipcs) + ' |' for lab in cols if lab != 'Random'])
 
-def load_json_epochs(cs) -> int:
-    from uvlp.utils import load_json
-    return load_json(Path(cs[0]['run'])/'manifest.json')['config']['eval_epochs']
+def load_json_epochs(cs) -> int: return manifest(cs[0]['run'])['config']['eval_epochs']
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])

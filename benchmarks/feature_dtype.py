@@ -11,7 +11,8 @@ rounding changes downstream, in two settings:
 2. the ImageWoof shape at full size: 10 classes × 900 rows of 768-d CLIP-like planted embeddings
    (benchmarks/prototypes.py's generator, `uvlp.fusion.planted`) with standard-normal 4×64×64
    latents, `uvlp.jvlc.discover` at IPC 10 and 50 on the float32 features and on the same features
-   rounded through float16 (what `save_features(dtype=torch.float16)` stores).
+   rounded through float16 (what `save_features(dtype=torch.float16)` stores); as a yardstick, the float32
+   features again with JVL-C's seed 1 instead of 0 (k-means starts, the only randomness of the rule).
 
 Per class, each cluster of the float32 run is matched to the float16 cluster sharing most of its
 members; the script prints the share of clusters with the same members, the same chosen members,
@@ -20,18 +21,17 @@ image prototypes (latents). Results: benchmarks/results/feature_dtype.{json,md}.
 
     OMP_NUM_THREADS=1 python benchmarks/feature_dtype.py          # ~3 min on one core
 """
-import argparse, json, os, subprocess, tempfile, time
+import argparse, tempfile, time
 from pathlib import Path
 import numpy as np, torch
 from PIL import Image
+from common import RESULTS, code_version, write_json
 from uvlp.fusion import planted
 from uvlp.jvlc import JVLCConfig, discover, load_prototypes
 from uvlp.pipeline import distill
 from uvlp.rundir import RunDir
 from uvlp.settings import DistillConfig
 from uvlp.utils import derive_seed
-
-RESULTS = Path(__file__).parent / 'results'
 
 
 def rounded(x: torch.Tensor) -> torch.Tensor: return x.half().float()
@@ -83,7 +83,9 @@ def imagewoof_shape(ipcs, seed: int = 0) -> dict:
     out = {}
     for ipc in ipcs:
         t, cfg = time.time(), JVLCConfig(ipc=ipc, seed=seed)
-        out[ipc] = compare(discover(classes, taus, cfg=cfg, device='cpu', progress=False), discover(half, taus, cfg=cfg, device='cpu', progress=False))
+        ref = discover(classes, taus, cfg=cfg, device='cpu', progress=False)
+        out[ipc] = compare(ref, discover(half, taus, cfg=cfg, device='cpu', progress=False))
+        out[f'{ipc}, seed {seed + 1}'] = compare(ref, discover(classes, taus, cfg=JVLCConfig(ipc=ipc, seed=seed + 1), device='cpu', progress=False))
         print(f"ImageWoof shape, IPC {ipc}: {time.time() - t:.1f} s", flush=True)
     return out
 
@@ -101,7 +103,9 @@ def write_md(rec: dict, path: Path):
              '| features | clusters | same members | same chosen | same text | max Δα class | max Δα cluster | latent rel. diff (median) | (max) |',
              '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
              row('digits, pipeline (tiny stack, IPC 10)', d)]
-    lines += [row(f"ImageWoof shape, 768-d, 4×64×64, IPC {ipc}", r) for ipc, r in rec['imagewoof_shape'].items()]
+    lines += [row(f"ImageWoof shape, 768-d, 4×64×64, IPC {k}" if 'seed' not in str(k) else
+                  f"reference: float32 both, k-means seed {str(k).split('seed ')[1]} instead of 0, IPC {str(k).split(',')[0]}", r)
+              for k, r in rec['imagewoof_shape'].items()]
     lines += ['', f"Digits images: {100 * d['same_images']:.1f} % of {d['images']} PNGs identical; mean |Δ| {d['pixel_mean_abs_diff']:.3f}, "
               f"max |Δ| {d['pixel_max_abs_diff']} (of 255). Features on disk: {d['features_bytes']['float32']} B in float32, "
               f"{d['features_bytes']['float16']} B in float16 ({d['bytes_ratio']:.3f}×; the JSON header of paths and descriptions is not halved)."]
@@ -113,13 +117,10 @@ def main():
     p.add_argument('--ipcs', type=int, nargs='+', default=[10, 50])
     a = p.parse_args()
     torch.set_num_threads(1)
-    commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(['git', 'status', '--porcelain', 'uvlp'], capture_output=True, text=True).stdout.strip()
     with tempfile.TemporaryDirectory(prefix='uvlp-fdtype-') as work:
-        rec = dict(commit=commit + ('+uncommitted library changes' if dirty else ''), date=time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()),
+        rec = dict(commit=code_version(), date=time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()),
                    command='OMP_NUM_THREADS=1 python benchmarks/feature_dtype.py', digits=digits(Path(work)), imagewoof_shape=imagewoof_shape(a.ipcs))
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / 'feature_dtype.json').write_text(json.dumps(rec, indent=1, default=float) + '\n')
+    write_json(RESULTS / 'feature_dtype.json', rec, default=float)
     write_md(rec, RESULTS / 'feature_dtype.md')
     print((RESULTS / 'feature_dtype.md').read_text())
 

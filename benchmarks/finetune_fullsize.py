@@ -5,15 +5,16 @@ The protocol's EMA (`use_ema`) is off: fp32 weights, gradients and AdamW's two m
 already ~14 GB, and an EMA copy would take the step past the 24 GB of this machine. 256 px keeps the activations small.
 Usage: python benchmarks/finetune_fullsize.py [--work /work/scratch/ftfull]
 """
-import argparse, resource, time
+import argparse, time
 from pathlib import Path
 import torch
+from common import peak_rss_mb
 from uvlp.finetune import FinetuneConfig, finetune_sd
-from uvlp.fullsize import write_demo_folder, write_sd15
+from uvlp.testing import write_demo_folder, write_sd15
 from uvlp.data import list_images
 from uvlp.synthesis import load_sd
 
-def peak_gib(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+def peak_gib(): return peak_rss_mb() / 1024
 
 def main():
     a = argparse.ArgumentParser(description=__doc__); a.add_argument('--work', default='/work/scratch/ftfull'); w = Path(a.parse_args().work)

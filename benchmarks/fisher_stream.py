@@ -29,16 +29,9 @@ Measured here (CPU, 1 thread, 2 cores shared with other jobs, load ~3.5), growth
 
 Usage: python benchmarks/fisher_stream.py [--classes 100 1000] [--rows 50] [--dim 512] [--threads 1] [--device cpu]
 """
-import argparse, json, os, re, subprocess, sys, tempfile, time
+import argparse, json, subprocess, sys, tempfile, time
 from pathlib import Path
-
-def status_mb(key:str) -> float:
-    "A memory figure of this process from /proc/self/status (VmRSS: resident now; VmHWM: its peak), in MiB."
-    return int(re.search(rf'{key}:\s+(\d+) kB', open('/proc/self/status').read()).group(1)) / 1024
-
-def reset_peak():
-    "Reset VmHWM to the current resident size (Linux >= 4.0)."
-    with open('/proc/self/clear_refs', 'w') as f: f.write('5')
+from common import load_avg, reset_peak, status_mb
 
 def write_classes(folder:Path, n_classes:int, rows:int, dim:int, seed:int=0):
     "One features file per class and `taus.safetensors` [C, D] in `folder`."
@@ -95,7 +88,7 @@ def main():
     if a.worker:
         print(json.dumps(worker(Path(a.worker[0]), int(a.worker[1]), a.worker[2], a.device, a.threads))); return
     ok = True
-    print(f"rows per class {a.rows}, D {a.dim}, float32, device {a.device}, {a.threads} thread(s), load {os.getloadavg()[0]:.1f}")
+    print(f"rows per class {a.rows}, D {a.dim}, float32, device {a.device}, {a.threads} thread(s), {load_avg()}")
     for n_classes in a.classes:
         with tempfile.TemporaryDirectory() as tmp:
             write_classes(Path(tmp), n_classes, a.rows, a.dim)

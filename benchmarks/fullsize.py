@@ -7,14 +7,12 @@ and print the seconds (from the run's manifest) and the peak resident memory of 
 Peak memory is the process's resident set size (psutil), sampled every 50 ms: it counts PyTorch's
 tensors and everything else, unlike tracemalloc.
 """
-import argparse, logging, platform, re, shutil, tempfile, threading, time
+import argparse, logging, platform, shutil, tempfile, threading, time
 from pathlib import Path
 import psutil, torch
-from uvlp.fullsize import write_demo_folder, write_sd15
+from common import GiB as GB, STAGE_MARK, last_stage_seconds
+from uvlp.testing import write_demo_folder, write_sd15
 from uvlp.pipeline import DistillConfig, distill
-from uvlp.utils import load_json
-
-GB = 2**30
 
 
 class Sampler(threading.Thread):
@@ -31,7 +29,7 @@ class StageTimes(logging.Handler):
     "Wall-clock windows of the pipeline's stages, from its 'stage X: started' / 'done' log lines"
     def __init__(self): super().__init__(); self.start, self.end = {}, {}
     def emit(self, rec):
-        m = re.match(r'stage (\w+): (started|done)', rec.getMessage())
+        m = STAGE_MARK.match(rec.getMessage())
         if m: (self.start if m[2] == 'started' else self.end)[m[1]] = rec.created
 
 
@@ -58,7 +56,7 @@ def main():
                         ipc=1, steps=4, strength=0.75, eval_epochs=1, eval_nets=('convnet',), eval_repeats=1,
                         out_dir=str(work/'run'), device='cpu')
     t2 = time.time(); run = distill(cfg, progress=False); t3 = time.time()
-    secs = load_json(run.manifest)['invocations'][-1]['seconds']
+    secs = last_stage_seconds(run.root)
     first = min(stages.start.values())
     print(f"{'distill: checks + run key':32s} {first - t2:8.1f} s  peak RSS {sampler.peak(t2, first):6.2f} GiB  (validate, weights digests)")
     for name, s in sorted(secs.items(), key=lambda kv: stages.start.get(kv[0], 0)):  # in the order they ran

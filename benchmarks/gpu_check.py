@@ -20,19 +20,18 @@ cuDNN autotuning are on in every GPU section.
 import argparse, os, shutil, sys, tempfile, time
 from pathlib import Path
 import psutil, torch
+from common import GiB as GB
 from accelerate import Accelerator
 from diffusers import DDPMScheduler, DPMSolverMultistepScheduler
 from diffusers.training_utils import EMAModel
 from uvlp.evaluate import protocol_for, train_step
 from uvlp.features import encode_images, encode_latents, load_clip
 from uvlp.finetune import FinetuneConfig, hf_tokenize, micro_step
-from uvlp.fullsize import SD15_SMALL, write_sd15
+from uvlp.testing import SD15_SMALL, write_sd15
 from uvlp.networks import NETWORKS, get_network
 from uvlp.softlabel import TEMPERATURE, rded_augment, rded_batch_size, rded_optimizer, soft_step
 from uvlp.synthesis import SynthConfig, load_sd, make_scheduler, sdedit
 from uvlp.teacher import build_architecture
-
-GB = 2**30
 
 
 class Section:

@@ -15,10 +15,10 @@ cores; a finished run directory resumes in seconds):
 import argparse, base64, datetime, json, subprocess, sys, time
 from dataclasses import asdict
 from pathlib import Path
+from common import ROOT, stage_seconds
 from uvlp.pipeline import config_from_parameters, notebook_parameters
 from uvlp.utils import atomic_write, load_json, save_json
 
-ROOT = Path(__file__).resolve().parents[1]
 NB, OUT = Path('nbs/run_distill.ipynb'), Path('benchmarks/results/main_job.json')
 BIN = Path(sys.executable).parent
 
@@ -39,8 +39,7 @@ def record(ipc:int, params:dict) -> dict:
     "The settings, run directory and evaluation table of the run at `ipc`, and the mean ± std of every (set, network)"
     cfg = config_from_parameters({**params, 'ipc': ipc})
     run, m = ROOT/cfg.out_dir, load_json(ROOT/cfg.out_dir/'eval/metrics.json')
-    inv = load_json(run/'manifest.json')['invocations']
-    return dict(run=cfg.out_dir, config=asdict(cfg), compute_seconds=round(sum(sum(i['seconds'].values()) for i in inv)),
+    return dict(run=cfg.out_dir, config=asdict(cfg), compute_seconds=round(sum(stage_seconds(run).values())),
                 table=(run/'eval/table.md').read_text(), official=m['official'],
                 results={s: {n: dict(label=r['label'], mean=r['mean'], std=r['std']) for n, r in rec['results'].items()}
                          for s, rec in m['records'].items()})

@@ -21,9 +21,10 @@ benchmarks/results/methods_kmeans.txt): VLCP's KMeans on the 810 inliers of 16,3
 
 Usage: python benchmarks/methods_kmeans.py [--rows 900] [--ipc 10] [--repeats 3] [--threads 1]
 """
-import argparse, os, statistics, time
+import argparse, statistics, time
 import numpy as np
 import torch
+from common import load_avg
 from threadpoolctl import threadpool_limits
 from sklearn.cluster import KMeans
 from uvlp.cluster import lof_inliers, spherical_kmeans
@@ -51,7 +52,7 @@ def main():
     vocab = 'brown black white small large grass snow sofa ball lake tree car beach leash collar'.split()
     pick = np.random.default_rng(0).integers(len(vocab), size=(a.rows, 3))
     texts = [f"A photo of a {vocab[i]} dog near a {vocab[j]} and a {vocab[k]}." for i, j, k in pick]
-    print(f"{a.rows} rows, IPC {a.ipc}, {a.threads} thread(s), {a.repeats} repeats; load {os.getloadavg()[0]:.1f} before")
+    print(f"{a.rows} rows, IPC {a.ipc}, {a.threads} thread(s), {a.repeats} repeats; {load_avg()} before")
     with threadpool_limits(a.threads):
         keep = lof_inliers(X, 10, 0.1).numpy()
         rows = {
@@ -65,6 +66,6 @@ def main():
         for name, fn in rows.items():
             best, med, cpu = timed(fn, a.repeats)
             print(f"{name:62s} wall best {best:7.3f} s, median {med:7.3f} s; CPU median {cpu:7.3f} s")
-    print(f"load {os.getloadavg()[0]:.1f} after")
+    print(f"{load_avg()} after")
 
 if __name__ == '__main__': main()

@@ -33,18 +33,13 @@ Measured here (2 cores shared with other jobs, load 4-10, 1 thread):
 Usage: python benchmarks/prototypes.py [--shape imagewoof imagenet] [--ipcs 10 20 50] [--classes 1000]
                                        [--checkpoints 100 1000] [--threads 1] [--device cpu]
 """
-import argparse, os, resource, time
+import argparse, os, time
 import torch
+from common import load_avg as load, peak_rss_mb as rss_mb, rss_now_mb
 from threadpoolctl import threadpool_limits
 from uvlp.fusion import planted
 from uvlp.jvlc import JVLCConfig, discover, iter_discover
 from uvlp.utils import derive_seed
-
-def rss_mb() -> float: return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # peak so far; Linux: KiB
-
-def rss_now_mb() -> float: return int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2**20
-
-def load() -> str: return f"load {os.getloadavg()[0]:.1f}"
 
 def make_class(c, n, latent_shape, seed=0):
     "Features of synthetic class `c`: a dict for `jvlc_class` and its planted tau."

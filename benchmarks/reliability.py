@@ -8,6 +8,7 @@ Usage: python benchmarks/reliability.py [--work /tmp/uvlp-reliability]
 import argparse, hashlib, json, os, shutil, signal, subprocess, sys, time
 from pathlib import Path
 from PIL import Image
+from common import RESULTS, ROOT, head_commit, uncommitted
 from uvlp.data import write_descriptions, write_digits_folder
 
 def small_digits(root: Path) -> Path:
@@ -98,7 +99,7 @@ def full_disk(args, work: Path) -> tuple:
 
 def papermill_typo(few: Path, out: Path) -> tuple:
     "papermill run_distill.ipynb with a misspelt parameter: the error output of the executed notebook"
-    nb = Path(__file__).parents[1]/'nbs/run_distill.ipynb'
+    nb = ROOT/'nbs/run_distill.ipynb'
     t = time.time()
     p = subprocess.run([str(Path(sys.executable).parent/'papermill'), str(nb), str(out.with_suffix('.ipynb')), '-p', 'ipcc', '10',
                         '-p', 'data_root', str(few), '-p', 'out_dir', str(out)], capture_output=True, text=True, cwd=nb.parent)
@@ -197,11 +198,10 @@ def main():
     rows.append(('data_root spelled relative, with a trailing slash', rc, s, written(out), msg or 'resumed'))
     lines = ['| case | exit | seconds | written / kept | message |', '|---|---:|---:|---|---|']
     lines += [f"| {n} | {rc} | {s:.1f} | {wr} | {m.replace('|', '/')[:260]} |" for n, rc, s, wr, m in rows]
-    git = lambda *a: subprocess.run(['git', *a], capture_output=True, text=True, cwd=Path(__file__).parent).stdout.strip()
-    dirty = [l[3:] for l in git('status', '--porcelain', '--', 'uvlp', 'nbs').splitlines()]
+    dirty = uncommitted('uvlp', 'nbs')
     state = f"with uncommitted changes to {', '.join(dirty)}" if dirty else 'a clean working tree'
-    table = '\n'.join(lines) + f"\n\nMeasured by `python benchmarks/reliability.py` at commit {git('rev-parse', '--short', 'HEAD')} ({state}).\n"
+    table = '\n'.join(lines) + f"\n\nMeasured by `python benchmarks/reliability.py` at commit {head_commit()} ({state}).\n"
     print(table)
-    Path(__file__).parent.joinpath('results', 'reliability.md').write_text(table)
+    (RESULTS/'reliability.md').write_text(table)
 
 if __name__ == '__main__': main()

@@ -43,11 +43,11 @@ Measured here (2026-12-07, CPU, 1 thread, 2 cores shared with other engineers' j
   1.24× — FAIL, from the shared machine (stages wall ÷ CPU 1.05 at C = 100, 1.56 at C = 1000); on a quiet machine
   (the what-if runs, load 1.0–1.3) 0.98×.
 """
-import argparse, datetime, json, math, os, re, shutil, subprocess, sys, threading, time
+import argparse, datetime, json, math, os, shutil, subprocess, sys, threading, time
 from pathlib import Path
+from common import RESULTS, ROOT, STAGE_MARK, code_version, last_stage_seconds, manifest, proc_cpu, proc_kb, reset_peak, write_json
 
-ROOT = Path(__file__).resolve().parents[1]
-OUT_JSON, OUT_MD = ROOT/'benchmarks/results/scale.json', ROOT/'benchmarks/results/scale.md'
+OUT_JSON, OUT_MD = RESULTS/'scale.json', RESULTS/'scale.md'
 STAGES = ('features', 'global_alpha', 'prototypes', 'synthesis', 'evaluation')
 N_TRAIN, N_VAL, SIDE = 12, 2, 32
 MB = 2**20
@@ -117,16 +117,6 @@ def write_dataset(root:Path, n_classes:int, seed:int=0) -> Path:
     return root
 
 # ---------------------------------------------------------------- one run
-def proc_kb(pid:int, key:str) -> int|None:
-    try: return int(re.search(rf'{key}:\s+(\d+) kB', open(f'/proc/{pid}/status').read()).group(1))
-    except (OSError, AttributeError): return None
-
-def proc_cpu(pid:int) -> float|None:
-    "User + system CPU seconds of process `pid` so far (/proc/<pid>/stat)"
-    try: f = open(f'/proc/{pid}/stat').read().rsplit(')', 1)[1].split()
-    except OSError: return None
-    return (int(f[11]) + int(f[12])) / os.sysconf('SC_CLK_TCK')
-
 def pipeline_cmd(data:Path, run:Path, steps:int) -> list:
     return [sys.executable, '-m', 'uvlp.pipeline', '--dataset', 'folder', '--data-root', str(data), '--ipc', '1', '--global-alpha',
             '--steps', str(steps), '--eval-nets', 'convnet', '--eval-repeats', '1', '--eval-epochs', '1', '--device', 'cpu',
@@ -148,7 +138,7 @@ def measure(cmd:list, log:Path, threads:int, niceness:int) -> dict:
     with open(log, 'w') as fh:
         for line in p.stdout:
             fh.write(line); fh.flush()
-            if m := re.search(r'stage (\w+): (started|done)', line): marks.append((time.time(), m[1], m[2]))
+            if m := STAGE_MARK.search(line): marks.append((time.time(), m[1], m[2]))
     _, status, ru = os.wait4(p.pid, 0)
     p.returncode = os.waitstatus_to_exitcode(status)
     t1 = time.time(); done.set(); th.join()
@@ -197,18 +187,13 @@ def run_one(n_classes:int, work:Path, steps:int, threads:int, niceness:int, top1
     log = run.with_suffix('.log')
     r = measure(cmd, log, threads, niceness)
     if r['rc'] != 0: raise SystemExit(f"C = {n_classes}: the pipeline exited {r['rc']}; log {log}:\n{log.read_text()[-3000:]}")
-    m = json.loads((run/'manifest.json').read_text())
-    secs = m['invocations'][-1]['seconds']
+    m = manifest(run)
+    secs = last_stage_seconds(run)
     return dict(classes=n_classes, images=dict(train=n_classes * N_TRAIN, val=n_classes * N_VAL), seconds=secs,
                 startup_seconds=round(r['wall_seconds'] - sum(secs.values()), 2), **r, features=features_bytes(run),
                 command=' '.join(['OMP_NUM_THREADS=%d' % threads, 'nice', '-n', str(niceness), 'python', *cmd[1:]]),
                 invocations=len(m['invocations']), load_before=[round(x, 2) for x in load0], load_after=[round(x, 2) for x in os.getloadavg()],
-                date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'), commit=commit())
-
-def commit() -> str:
-    h = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no', 'uvlp'], cwd=ROOT, capture_output=True, text=True).stdout.split()
-    return h + (f"+uncommitted changes to {', '.join(x for x in dirty if x.startswith('uvlp'))}" if dirty else '')
+                date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'), commit=code_version())
 
 # ---------------------------------------------------------------- analysis
 def median_record(ms:list) -> dict:
@@ -337,11 +322,11 @@ def proto_worker(n:int, ipc:int) -> dict:
     img, txt = p.img[p.labels == 0], p.txt[p.labels == 0]
     taus = torch.nn.functional.normalize(torch.randn(1000, 768, generator=torch.Generator().manual_seed(0)), dim=1); taus[0] = p.taus[0]
     lat = torch.randn(len(img), 4, 64, 64)
-    with open('/proc/self/clear_refs', 'w') as f: f.write('5')
+    reset_peak()
     before, t = proc_kb(os.getpid(), 'VmRSS'), time.perf_counter()
     r = jvlc_class(img, txt, lat, taus[0], tau_negatives(taus, 0), [f't{i}' for i in range(len(img))], 'c0', JVLCConfig(ipc=ipc), 'cpu')
     return dict(rows=len(img), ipc=ipc, seconds=round(time.perf_counter() - t, 2), growth_mb=round((proc_kb(os.getpid(), 'VmHWM') - before) / 1024, 1),
-                prototypes=len(r.prototypes), date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'), commit=commit())
+                prototypes=len(r.prototypes), date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'), commit=code_version())
 
 def top1_worker(n_val:int, n_classes:int) -> dict:
     "Peak memory growth (VmHWM) of `uvlp.evaluate.top1` (its default batch) on a fresh ConvNet-3 at 32 px over `n_val` images"
@@ -351,7 +336,7 @@ def top1_worker(n_val:int, n_classes:int) -> dict:
     torch.set_num_threads(1)
     net = get_network('convnet', n_classes, 32, device='cpu')
     x, y = torch.randint(0, 256, (n_val, 3, 32, 32), dtype=torch.uint8), torch.arange(n_val) % n_classes
-    with open('/proc/self/clear_refs', 'w') as f: f.write('5')
+    reset_peak()
     before, t = proc_kb(os.getpid(), 'VmRSS'), time.perf_counter()
     top1(net, x, y)
     return dict(n_val=n_val, classes=n_classes, batch=min(TOP1_BATCH, n_val), seconds=round(time.perf_counter() - t, 2),
@@ -487,7 +472,7 @@ def main():
                 t = time.time(); print(f'C = {c}: measurement {len(ms) + 1} of {a.repeats}: writing data (once), running the pipeline ...', flush=True)
                 ms.append(r := run_one(c, work, a.steps, a.threads, a.nice))
                 OUT_JSON.parent.mkdir(parents=True, exist_ok=True)
-                tmp = OUT_JSON.with_suffix('.json.tmp'); tmp.write_text(json.dumps(rec, indent=1) + '\n'); tmp.replace(OUT_JSON)
+                write_json(OUT_JSON, rec)
                 print(f"C = {c}: {r['wall_seconds']:.1f} s wall ({time.time() - t:.1f} s with data), peak RSS {r['peak_rss_mb']:.0f} MB, "
                       f"stages {r['seconds']}, CPU {r['stage_cpu_seconds']}", flush=True)
     if a.data_only: return
@@ -499,7 +484,7 @@ def main():
         out = subprocess.run(['nice', '-n', str(a.nice), sys.executable, __file__, '--proto-worker', '1300', str(ipc)], cwd=ROOT, env=env,
                              check=True, capture_output=True, text=True).stdout
         protos[str(ipc)] = r = json.loads(out.splitlines()[-1]); print(f'  {r}', flush=True)
-        tmp = OUT_JSON.with_suffix('.json.tmp'); tmp.write_text(json.dumps(rec, indent=1) + '\n'); tmp.replace(OUT_JSON)
+        write_json(OUT_JSON, rec)
     whatif = rec.setdefault('top1_batch_runs', {})
     if a.top1_batch and not a.report:
         w = whatif.setdefault(str(a.top1_batch), {})
@@ -508,7 +493,7 @@ def main():
             print(f'C = {c}: what-if run, top1 batch {a.top1_batch} ...', flush=True)
             w[str(c)] = r = run_one(c, work, a.steps, a.threads, a.nice, a.top1_batch)
             print(f"  peak RSS {r['peak_rss_mb']:.0f} MB, stages {r['seconds']}", flush=True)
-            tmp = OUT_JSON.with_suffix('.json.tmp'); tmp.write_text(json.dumps(rec, indent=1) + '\n'); tmp.replace(OUT_JSON)
+            write_json(OUT_JSON, rec)
     tops = rec.setdefault('top1_memory', {})
     for c in ([] if a.report else a.classes):
         if str(c) in tops: continue
@@ -516,10 +501,10 @@ def main():
         out = subprocess.run(['nice', '-n', str(a.nice), sys.executable, __file__, '--top1-worker', str(c * N_VAL), str(c)], cwd=ROOT, env=env,
                              check=True, capture_output=True, text=True).stdout
         tops[str(c)] = r = json.loads(out.splitlines()[-1]); print(f'top1 memory at C = {c}: {r}', flush=True)
-        tmp = OUT_JSON.with_suffix('.json.tmp'); tmp.write_text(json.dumps(rec, indent=1) + '\n'); tmp.replace(OUT_JSON)
+        write_json(OUT_JSON, rec)
     text, verdicts = report(rec['runs'], protos, tops, whatif)
     rec['verdicts'] = verdicts
-    tmp = OUT_JSON.with_suffix('.json.tmp'); tmp.write_text(json.dumps(rec, indent=1) + '\n'); tmp.replace(OUT_JSON)
+    write_json(OUT_JSON, rec)
     OUT_MD.write_text(text)
     print(text)
 

@@ -11,7 +11,7 @@ __all__ = ['logger', 'JITTER_TARGETS', 'PCA_EIGVAL', 'PCA_EIGVEC', 'resize_crop'
 
 # %% ../nbs/12a_evaluate.ipynb #93a0d1f4
 import logging, math, time
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import numpy as np
 import torch
@@ -265,6 +265,8 @@ def evaluate_tensors(xtr, ytr, # training images (uint8 [N, 3, s, s]) and labels
                      device=None, # default: CUDA if available
                      amp:bool|None=None, # bf16 autocast (default: on GPU)
                      channels_last:bool|None=None, # channels-last layout (default: on GPU)
+                     augment:bool=True, # False: no augmentation and no CutMix, normalisation only (DD-Ranking's "without augmentation")
+                     lr:float|None=None, # the SGD learning rate (None: the protocol's)
                      progress:bool=True):
     "Evaluate a training set by the protocol on every network; returns the results record (a dict)."
     device = default_device(device)
@@ -273,6 +275,7 @@ def evaluate_tensors(xtr, ytr, # training images (uint8 [N, 3, s, s]) and labels
     xtr, ytr, xva, yva = (t.to(device) for t in (xtr, ytr, xva, yva))
     nclass, im_size = nclass or int(ytr.max()) + 1, xtr.shape[-1]
     proto = protocol_for(round(len(xtr) / nclass), nclass, im_size, eval_epochs, stats)
+    proto = replace(proto, lr=lr or proto.lr, **({} if augment else dict(full_augment=False, cutmix_p=0.0)))
     rec = _run_info(xtr, nclass, xva, proto, seed, eval_repeats, norm, device, amp, channels_last) | dict(results={})
     for name in eval_nets:
         torch.manual_seed(seed); g = torch.Generator(device).manual_seed(seed)

@@ -41,7 +41,7 @@ class RunDir:
     def latents(self, cid): return self.root/'prototypes'/f'{cid}.safetensors'
     def set_dir(self, name:str): return self.root/'distilled' if name == 'distilled' else self.root/'baselines'/name
     def image(self, cid, k, name:str='distilled'): return self.set_dir(name)/cid/f'{k}.png'
-    def eval_part(self, name:str, net:str): return self.eval/'parts'/f'{name}-{net}.json'
+    def eval_part(self, name:str, net:str, variant:str='own'): return self.eval/'parts'/(f'{name}-{net}.json' if variant == 'own' else f'{name}-{net}-{variant}.json')
     def sidecar(self, p): return self.root/'.stamps'/f'{Path(p).relative_to(self.root)}.sha256'
     def stamp(self, *paths):
         "Record the digest of each finished output in `.stamps/` (kept out of the folders the run hands on)"

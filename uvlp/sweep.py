@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['logger', 'SEED_ORDER', 'slug', 'cell_name', 'sweep_cells', 'default_notebook', 'run_cell', 'run_sweep',
-           'notebook_params', 'collect', 'aggregate', 'set_order', 'marks', 'sweep_table', 'plot_sweep']
+           'notebook_params', 'collect', 'aggregate', 'set_order', 'marks', 'sweep_table', 'plot_sweep', 'scores_table']
 
 # %% ../nbs/14_sweep.ipynb #635139e5
 import itertools, logging, os, re
@@ -130,9 +130,10 @@ def collect(runs, # run directories, or the cells of `sweep_cells` (their `varia
             col = (variant or name) if name == own else name
             for net, r in rec['results'].items():
                 net_, label = (net, r['label']) if proto == 'minimax' else (f'{net} ({proto})', f"{r['label']} ({proto})")
+                scores = {k: m['dd_ranking'][net][k] for k in ('lrs', 'ars')} if name == own and net in m.get('dd_ranking', {}) else {}
                 if _keep(kept, (cfg['dataset'], cfg['ipc'], cfg['seed'], net_, col), rec, d):
                     rows.append(dict(dataset=cfg['dataset'], ipc=cfg['ipc'], seed=cfg['seed'], set=col, net=net_, label=label,
-                                     best=list(r['best']), official=m['official'], protocol=proto, run=str(d)))
+                                     best=list(r['best']), official=m['official'], protocol=proto, run=str(d), **scores))
     return rows
 
 # %% ../nbs/14_sweep.ipynb #68e15253
@@ -203,3 +204,15 @@ def plot_sweep(rows:list, # from `collect`
         ax.set(title=f'{d} · {lab}', xlabel='IPC', ylabel='top-1 (%)', xticks=range(len(ipcs)), xticklabels=ipcs)
     axs[0, -1].legend(fontsize=6, bbox_to_anchor=(1.01, 1), loc='upper left'); fig.tight_layout()
     return fig
+
+# %% ../nbs/14_sweep.ipynb #961ec5bb
+def scores_table(rows:list, # from `collect`
+                ) -> str:
+    "DD-Ranking's LRS and ARS of every method's row that has them (runs with `dd_ranking`): mean ± std over the runs of all seeds"
+    groups = {}
+    for r in rows:
+        if 'lrs' in r: groups.setdefault((r['dataset'], r['ipc'], r['label'], r['set']), []).append(r)
+    if not groups: raise ValueError("no run in the sweep has DD-Ranking's scores: run its cells with dd_ranking True")
+    f = lambda g, k: f"{np.mean(v := sum((r[k] for r in g), [])):.3f} ± {np.std(v):.3f}"
+    return '\n'.join(['| Dataset | IPC | Network | Set | LRS | ARS |', '|---|---:|---|---|---:|---:|']
+                     + [f"| {d} | {i} | {n} | {s} | {f(g, 'lrs')} | {f(g, 'ars')} |" for (d, i, n, s), g in groups.items()])

@@ -16,6 +16,14 @@ from PIL import Image
 # %% ../nbs/00a_utils.ipynb #075c498d
 logger = logging.getLogger(__name__)
 
+# %% ../nbs/00a_utils.ipynb #ac917bf8
+def _doc_renderer(sym, name:str|None=None, title_level:int=3):
+    "`show_doc`'s renderer (settings.ini `renderer`): nbdev's markdown without its `[source]` link, as no public repository exists to link to; docs only"
+    from fastcore.docments import MarkdownRenderer   # nbdev's own dependency: imported only when the docs render
+    class Renderer(MarkdownRenderer):
+        def _repr_markdown_(self): return f"---\n\n{'#' * self.title_level} {self.nm}\n\n" + super()._repr_markdown_()
+    return Renderer(sym, name=name, title_level=title_level)
+
 # %% ../nbs/00a_utils.ipynb #ba1d9172
 UMASK = os.umask(0o022); os.umask(UMASK)   # the process umask, read once (setting it is the only way to read it)
 
