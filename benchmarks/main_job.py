@@ -38,8 +38,8 @@ def picture(nb:Path, tag:str='distilled-images') -> bytes:
 def record(ipc:int, params:dict) -> dict:
     "The settings, run directory and evaluation table of the run at `ipc`, and the mean ± std of every (set, network)"
     cfg = config_from_parameters({**params, 'ipc': ipc})
-    run, m = ROOT/cfg.out_dir, load_json(ROOT/cfg.out_dir/'eval/metrics.json')
-    return dict(run=cfg.out_dir, config=asdict(cfg), compute_seconds=round(sum(stage_seconds(run).values())),
+    run, m = ROOT/cfg.run_dir, load_json(ROOT/cfg.run_dir/"eval/metrics.json")
+    return dict(run=str(cfg.run_dir), config=asdict(cfg) | dict(out_dir=str(cfg.run_dir)), compute_seconds=round(sum(stage_seconds(run).values())),
                 table=(run/'eval/table.md').read_text(), official=m['official'],
                 results={s: {n: dict(label=r['label'], mean=r['mean'], std=r['std']) for n, r in rec['results'].items()}
                          for s, rec in m['records'].items()})

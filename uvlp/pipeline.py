@@ -175,7 +175,7 @@ def open_run(cfg:DistillConfig, # the settings
     from uvlp.utils import RunLocked, run_lock, clean_litter
     validate(cfg)
     state = state or process_state(cfg.device)
-    run, device = RunDir(cfg.out_dir), run_device(cfg, state)
+    run, device = RunDir(cfg.run_dir), run_device(cfg, state)
     skipped = unreadable(cfg) if cfg.on_error == 'skip' else []
     with contextlib.ExitStack() as stack:
         err = None
@@ -462,7 +462,7 @@ def rded_unit(ctx:RunContext, unit:tuple, progress:bool=False, lr:float=1e-3) ->
             torch.manual_seed(derive_seed(c.seed, 'rded', 'init', net, r)); student = get_network(net, info.n_classes, size, 'batch', 'cpu')
         runs.append(train_soft(student, teacher, xtr, ytr, (xva, yva), epochs=E, ipc=c.ipc, n_classes=info.n_classes,
                                seed=derive_seed(c.seed, 'rded', net, r), device=ctx.device, progress=progress, factor=factor,
-                               lr=lr, **({} if variant != 'noaug' else dict(augment=False))))
+                               lr=lr, augment=variant != 'noaug'))
         logger.info(f"{s} / {network_label(net, size)} (rded) run {r + 1}/{c.eval_repeats}: best top-1 {runs[-1]['best']:.2f}%")
     best, official = [x['best'] for x in runs], c.eval_epochs is None
     protocol = dict(name='rded', epochs=E, batch=runs[0]['batch_size'], factor=factor, T=runs[0]['T'], lr=runs[0]['lr'],

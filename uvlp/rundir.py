@@ -124,7 +124,7 @@ def check_run(cfg:DistillConfig, # the settings of this run
               key:dict|None=None, # `config_key(cfg)`, when already computed
              ) -> str:
     "'new', 'resume' or 'replace': what starting `cfg` in `cfg.out_dir` means; refuses to mix settings or to touch what is not ours"
-    run, key = RunDir(cfg.out_dir), key or config_key(cfg)
+    run, key = RunDir(cfg.run_dir), key or config_key(cfg)
     _check_layout(run)
     if not run.manifest.exists():
         found = [p for p in RunDir.OUTPUTS if os.path.lexists(run.root/p)]
@@ -183,7 +183,7 @@ def data_source(cfg:DistillConfig) -> dict|None:
 # %% ../nbs/13a_rundir.ipynb #d8067202
 def start_run(cfg:DistillConfig, mode:str, world_size:int=1, device:str='cpu', key:dict|None=None, **record) -> RunDir:
     "Clear (mode 'replace': `clear_run`), create (a fresh manifest unless resuming) and record this invocation (and `record`'s entries) in the manifest"
-    run = RunDir(cfg.out_dir)
+    run = RunDir(cfg.run_dir)
     if mode == 'replace':
         gone, kept = clear_run(run)
         logger.warning(f"replaced the earlier run in {run.root}: removed the {gone} files its stamps list" +

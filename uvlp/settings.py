@@ -85,7 +85,11 @@ class DistillConfig:
 
     def __post_init__(self):
         if isinstance(self.eval_nets, list): self.eval_nets = tuple(self.eval_nets)
-        if self.out_dir is None: self.out_dir = f'runs/{self.dataset}-{self.method}-ipc{self.ipc}-seed{self.seed}-{settings_digest(self)}'
+
+    @property
+    def run_dir(self) -> Path:
+        "The run directory: `out_dir`, else `runs/<dataset>-<method>-ipc<ipc>-seed<seed>-<digest>` — derived when read, so a `replace` of any setting gives its own folder"
+        return Path(self.out_dir if self.out_dir is not None else f'runs/{self.dataset}-{self.method}-ipc{self.ipc}-seed{self.seed}-{settings_digest(self)}')
 
     def validate(self): return validate(self)
 
@@ -328,7 +332,7 @@ def check_protocol(cfg:DistillConfig):
 def check_out_dir(cfg:DistillConfig):
     "Raise when `cfg.out_dir` overlaps what the run reads, or cannot be created and written; creates nothing"
     from uvlp.utils import check_apart
-    p = Path(cfg.out_dir)
+    p = cfg.run_dir
     check_apart(p, 'out_dir', data_root=cfg.data_root, descriptions=cfg.descriptions, feature_cache=cfg.feature_cache,
                 full_cache=cfg.full_cache, teacher=cfg.teacher, teacher_classes=cfg.teacher_classes)
     top = next(q for q in (p.absolute(), *p.absolute().parents) if os.path.lexists(q))   # the nearest part that exists

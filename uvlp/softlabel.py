@@ -4,13 +4,13 @@
 
 # %% auto #0
 __all__ = ['logger', 'TEMPERATURE', 'RDED_BATCH', 'RDED_EPOCHS', 'random_perms', 'strip_index', 'shuffle_patches', 'rded_boxes',
-           'rded_augment', 'mix_batch', 'has_running_stats', 'teacher_probs', 'soft_loss', 'rded_lr_factor',
-           'param_groups', 'rded_optimizer', 'rded_scheduler', 'rded_batch_size', 'rded_eval_epochs', 'val_transform',
-           'load_val_images', 'soft_step', 'val_top1', 'train_soft', 'ddr_normalise', 'label_robust_score',
-           'augmentation_robust_score']
+           'rded_augment', 'mix_batch', 'has_running_stats', 'doubled_bn_update', 'teacher_probs', 'soft_loss',
+           'rded_lr_factor', 'param_groups', 'rded_optimizer', 'rded_scheduler', 'rded_batch_size', 'rded_eval_epochs',
+           'val_transform', 'load_val_images', 'soft_step', 'val_top1', 'train_soft', 'ddr_normalise',
+           'label_robust_score', 'augmentation_robust_score']
 
 # %% ../nbs/12c_softlabel.ipynb #52aeac66
-import logging, math, time
+import contextlib, logging, math, time
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -87,6 +87,19 @@ def mix_batch(x:torch.Tensor, # images [N, C, H, W]
 def has_running_stats(model:nn.Module):
     "Whether any layer of `model` keeps batch-norm running statistics (which a train-mode forward pass updates)."
     return any(isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats for m in model.modules())
+
+# %% ../nbs/12c_softlabel.ipynb #dc742afd
+@contextlib.contextmanager
+def doubled_bn_update(model:nn.Module): # a network with batch-norm layers, run once in train mode inside
+    "Within: one train-mode pass of `model` updates its batch-norm running statistics as two passes on that batch would."
+    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+    saved = [m.momentum for m in bns]
+    for m in bns: m.momentum = 1 - (1 - m.momentum) ** 2 if m.momentum is not None else 2 / (int(m.num_batches_tracked) + 2)
+    try: yield
+    finally:
+        for m, mom in zip(bns, saved): m.momentum = mom
+    for m in bns:
+        if m.training: m.num_batches_tracked.add_(1)
 
 # %% ../nbs/12c_softlabel.ipynb #036882b3
 TEMPERATURE = {'cutmix': 20.0, 'mixup': 4.0}   # RDED's argument.py, by mix type
@@ -175,13 +188,13 @@ def soft_step(student:nn.Module, # in train mode
               x:torch.Tensor, # an augmented, normalised batch
               T:float=20.0, # temperature
               generator=None, # torch.Generator for CutMix
-              quirk_double_bn:bool=True): # repeat RDED's extra no-grad pass on the mixed batch
-    "One soft-label step: CutMix → (extra student pass) → teacher soft labels → KL loss → AdamW. Returns the loss."
-    x = mix_batch(x, generator)
-    with torch.no_grad():
-        if quirk_double_bn and has_running_stats(student): student(x)
-        probs = teacher_probs(teacher, x, T)
-    loss = soft_loss(student(x), probs, T)
+              quirk_double_bn:bool=True, # update batch-norm statistics as RDED's extra no-grad pass on the mixed batch does
+              mix:bool=True): # CutMix the batch (False: DD-Ranking's "without augmentation")
+    "One soft-label step: CutMix → teacher soft labels → student pass (statistics updated twice) → KL loss → AdamW. Returns the loss."
+    x = mix_batch(x, generator) if mix else x
+    probs = teacher_probs(teacher, x, T)
+    with doubled_bn_update(student) if quirk_double_bn else contextlib.nullcontext(): logits = student(x)
+    loss = soft_loss(logits, probs, T)
     opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
     return loss.detach()
 
@@ -189,13 +202,14 @@ def soft_step(student:nn.Module, # in train mode
 def val_top1(net:nn.Module, # the student
              val, # (uint8 images, labels) tensors, or an iterable of such batches
              stats=IMAGENET_STATS, # normalisation
-             device=None): # where to evaluate
+             device=None, # where to evaluate
+             channels_last:bool=False): # feed channels-last batches
     "Top-1 accuracy (%) of `net` on the validation images (normalised here)."
     if isinstance(val, (tuple, list)) and len(val) == 2 and torch.is_tensor(val[0]):
-        return top1(net, val[0].to(device), val[1].to(device), stats)
+        return top1(net, val[0].to(device), val[1].to(device), stats, channels_last=channels_last)
     hits, n = 0, 0
     for xb, yb in val:
-        acc = top1(net, xb.to(device), yb.to(device), stats)
+        acc = top1(net, xb.to(device), yb.to(device), stats, channels_last=channels_last)
         hits, n = hits + acc * len(yb) / 100, n + len(yb)
     return 100 * hits / n
 
@@ -217,13 +231,17 @@ def train_soft(student:nn.Module, # freshly initialised student
                lr:float=1e-3, # AdamW learning rate
                weight_decay:float=0.01, # AdamW weight decay on matrices and kernels
                stats=IMAGENET_STATS, # normalisation (RDED: ImageNet's for every dataset)
-               quirk_double_bn:bool=True): # repeat RDED's extra no-grad pass (batch-norm students only)
+               quirk_double_bn:bool=True, # update batch-norm statistics twice per step, as RDED's extra no-grad pass does
+               channels_last:bool|None=None, # channels-last networks and batches (None: on the CPU, where batch norm and pooling are several times faster)
+               augment:bool=True): # False: no ShufflePatches, crop, flip or CutMix, the images only normalised (DD-Ranking's "without augmentation")
     "Train `student` on `images` with `teacher`'s soft labels by RDED's protocol; returns the run's record."
     device = default_device(device)
     n_classes = n_classes or int(labels.max()) + 1
     ipc = ipc or round(len(images) / n_classes)
     bs = batch_size or rded_batch_size(ipc, n_classes)
     student, teacher, images = student.to(device), teacher.to(device), images.to(device)
+    cl = device.type == 'cpu' if channels_last is None else channels_last
+    if cl: student, teacher = student.to(memory_format=torch.channels_last), teacher.to(memory_format=torch.channels_last)
     opt = rded_optimizer(student, lr, weight_decay); sched = rded_scheduler(opt, epochs)
     g_order = torch.Generator().manual_seed(derive_seed(seed, 'softlabel', 'order'))
     g_aug = torch.Generator(device).manual_seed(derive_seed(seed, 'softlabel', 'augment'))
@@ -232,16 +250,17 @@ def train_soft(student:nn.Module, # freshly initialised student
     for epoch in tqdm(range(1, epochs + 1), disable=not progress, leave=False, desc='soft-label epochs'):
         total, batches = torch.zeros((), device=device), torch.randperm(len(images), generator=g_order).to(device).split(bs)
         for idx in batches:
-            x = rded_augment(images[idx], factor, stats=stats, generator=g_aug)
-            total += soft_step(student, teacher, opt, x, T, g_aug, quirk_double_bn); steps += 1
+            x = rded_augment(images[idx], factor, stats=stats, generator=g_aug) if augment else normalize_images(images[idx].float() / 255, stats)
+            if cl: x = x.contiguous(memory_format=torch.channels_last)
+            total += soft_step(student, teacher, opt, x, T, g_aug, quirk_double_bn, augment); steps += 1
         sched.step(); curve['loss'].append(total.item() / len(batches))
         if epoch in evals:
-            curve['epoch'].append(epoch); curve['acc'].append(val_top1(student, val, stats, device))
+            curve['epoch'].append(epoch); curve['acc'].append(val_top1(student, val, stats, device, cl))
             logger.info(f"soft-label epoch {epoch}/{epochs}: top-1 {curve['acc'][-1]:.2f}%")
     i = max(range(len(curve['acc'])), key=curve['acc'].__getitem__)
     return dict(best=curve['acc'][i], best_epoch=curve['epoch'][i], steps=steps, seconds=time.time() - t0, epochs=epochs,
                 ipc=ipc, n_classes=n_classes, batch_size=bs, factor=factor, T=T, lr=lr, weight_decay=weight_decay,
-                quirk_double_bn=quirk_double_bn, seed=seed, **curve)
+                quirk_double_bn=quirk_double_bn, channels_last=cl, augment=augment, seed=seed, **curve)
 
 # %% ../nbs/12c_softlabel.ipynb #32d17edb
 def _fractions(*accs):
