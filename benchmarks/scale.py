@@ -30,18 +30,12 @@ written to `benchmarks/results/scale.md`.
 Also recorded (each once): the memory of `uvlp.evaluate.top1` alone at each C (`--top1-worker`), and one
 ImageNet-size class's JVL-C prototypes on the CPU (n = 1300, D = 768, latents 4×64×64; `--proto-worker`).
 
-Measured here (2026-12-07, CPU, 1 thread, 2 cores shared with other engineers' jobs, load 2–5; 3 runs per C, medians):
-  C = 10 / 100 / 1000: stages 2.6 / 19.1 / 236.5 s wall, 2.5 / 18.2 / 152.1 s CPU; peak RSS 1138 / 1336 / 1753 MB.
-  Peak RSS 1000 vs 100: 1.31 — FAIL. Nearly all of it is the evaluation stage's own working memory (+264 → +637 MB):
-  `uvlp.evaluate.top1` tests in batches of min(500, N_val); with 2 val images per class the batch is 200 at C = 100
-  and 500 at C = 1000 (top1 alone: +214 → +556 MB). That term stops growing at C = 250. What grows with C after
-  that: the streamed global α's cosines [7, C, C] (+28 MB at C = 1000, quadratic) and the run's lists (a few MB).
-  What-if with top1's batch patched to 200 in the child (`--top1-batch 200`, one run per C): 1325 → 1539 MB, 1.16 —
-  would pass; the evaluation stage still grows +124 to +214 MB between runs, of which evaluate_tensors alone shows
-  +81 MB (the 1000-way ConvNet's training +41 MB, the images +13 MB); the rest follows the heap, not a structure.
-  Seconds per class 1000 vs 100: CPU time flat (stages 0.83×, every stage within 0.81–0.98×) — PASS; wall time
-  1.24× — FAIL, from the shared machine (stages wall ÷ CPU 1.05 at C = 100, 1.56 at C = 1000); on a quiet machine
-  (the what-if runs, load 1.0–1.3) 0.98×.
+Measured here (2026-12-08, code 05a0d9e, clean tree, CPU, 1 thread, quiet machine: load 0.6–1.1; 3 runs per C, medians):
+  C = 10 / 100 / 1000: stages 2.8 / 19.0 / 157.8 s wall, 2.8 / 18.8 / 154.5 s CPU; peak RSS 1100 / 1392 / 1490 MB.
+  Peak RSS 1000 vs 100: 1.07 — PASS (session 6, before the validation split was read once and `top1` tested in batches
+  of 256 instead of min(500, N_val), it was 1.31). Seconds per class, 1000 vs 100: nothing grows — stages 0.83× wall,
+  0.82× CPU; each stage 0.80–0.99× (evaluation 0.80×, synthesis 0.81×: the fixed costs of a stage spread over more
+  classes, so the ±20 % band is left on the low side only).
 """
 import argparse, datetime, json, math, os, shutil, subprocess, sys, threading, time
 from pathlib import Path
@@ -438,7 +432,8 @@ def report(runs:dict, protos:dict, tops:dict, whatif:dict={}) -> str:
     head = ['# Scaling of the pipeline with the number of classes (benchmarks/scale.py)', '',
             'Recorded runs: ' + '; '.join(f"C = {c}: " + ', '.join(f"{m['date'][11:19]} (load {m['load_before'][0]:.1f}→{m['load_after'][0]:.1f})" for m in runs[c])
                                           for c in sorted(runs, key=int)) + f" (UTC, {min(m['date'][:10] for ms in runs.values() for m in ms)}; load: 1-min load average of the 2-core machine before → after)", '',
-            'Code measured: ' + '; '.join(sorted({m['commit'] for ms in runs.values() for m in ms})) + ' (other engineers were editing the working tree during the runs)', '',
+            'Code measured: ' + '; '.join(codes := sorted({m['commit'] for ms in runs.values() for m in ms}))
+            + (' (the working tree changed during the runs)' if len(codes) > 1 or '+' in codes[0] else ' (every run, a clean working tree)'), '',
             'Command (per C, data root and out dir differ): `' + (cmds[0] if cmds else '') + '`', '']
     return '\n'.join(head + L + [''] + imagenet_tables(runs, protos)) + '\n', verdicts
 
