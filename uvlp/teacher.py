@@ -220,7 +220,8 @@ def load_checkpoint(folder:Path, # the training folder
 
 # %% ../nbs/12d_teacher.ipynb #a4087b00
 def _remove_training(folder:Path):
-    "Remove what a finished training wrote in `folder` (and the folder, if that leaves it empty)."
+    "Remove what a finished training wrote in `folder` — only when its settings.json says uvlp wrote it there — and the folder, if that leaves it empty."
+    if _training_settings(folder) is None: return   # raises for a folder without our record: nothing is deleted by its name alone
     for n in ('checkpoint.pt', 'settings.json', '.lock'): (folder/n).unlink(missing_ok=True)
     try: folder.rmdir()
     except OSError: logger.warning(f"{folder} holds files uvlp did not write: left in place")
