@@ -9,7 +9,10 @@ and scored by `uvlp.evaluate.evaluate_folder`: ConvNet-3 at 32 px, protocol epoc
 cores, so it runs --full-epochs epochs and --full-repeats repeats (recorded as not the protocol),
 after measuring its step rate and recording the projected protocol time.
 
-Writes benchmarks/results/cifar_baselines.json (+ .md) after every set; a rerun skips the sets
+Writes benchmarks/results/cifar_baselines.json (+ .md) after every set, each set with `common.cell_stamp` (the commit
+and the digest of the code that made it; the .md marks every set not made by today's code and names it under the
+table); `--report [--refuse-stale]` rewrites the .md from the .json alone (refusing, with --refuse-stale, when a set was
+not made by today's code) and runs nothing. A rerun skips the sets
 already recorded with the same settings (so e.g. --sets full --full-epochs 30 redoes only full data). Sets may run in parallel processes (one thread each on 2 cores), each with its own --work folder:
     nohup python benchmarks/cifar_baselines.py --threads 1 --sets kcenter --work /tmp/cifar_k > /tmp/cifar_k.log 2>&1 &
     nohup python benchmarks/cifar_baselines.py --threads 1 --sets herding --work /tmp/cifar_h > /tmp/cifar_h.log 2>&1 &
@@ -17,7 +20,7 @@ already recorded with the same settings (so e.g. --sets full --full-epochs 30 re
 import argparse, datetime, logging, math, time
 from pathlib import Path
 import torch
-from common import CIFAR_HOLDOUT, CIFAR_ROOT, RESULTS, add_entry, command_line
+from common import CIFAR_HOLDOUT, CIFAR_ROOT, RESULTS, add_entry, cell_stamp, code_marks, command_line
 from uvlp.baselines import make_baselines
 from uvlp.config import get_dataset
 from uvlp.evaluate import evaluate_folder, load_split, results_table, protocol_for, train_step
@@ -36,14 +39,16 @@ def step_rate(steps=5):
     for _ in range(steps): train_step(net, opt, x, y, proto, g)
     return steps / (time.perf_counter() - t)
 
-def write_md(rec, path):
-    "The recorded table, the commands that made it and the reductions of the full-data run, as markdown."
-    s, sets = rec['split'], rec['sets']
-    rows = {NAMES[m] + (f", {r['repeats']} run{'s' * (r['repeats'] > 1)}" if r['repeats'] != 3 else ''): r for m, r in sets.items()}
-    lines = [f"CIFAR-10, real test images divided per class {1-s['holdout']:.0%}/{s['holdout']:.0%} into train/test with seed "
+def write_md(rec, path, refuse_stale:bool=False):
+    "The recorded table, the commands that made it and the reductions of the full-data run, as markdown; the sets not made by today's code marked (or refused)."
+    s, sets = rec['split'], {m: rec['sets'][m] for m in NAMES if m in rec['sets']}   # the JSON file sorts its keys
+    signs, head, notes = code_marks({NAMES[m]: r.get('stamp') for m, r in sets.items()}, cell_stamp(__file__), refuse_stale)
+    rows = {NAMES[m] + (f", {r['repeats']} run{'s' * (r['repeats'] > 1)}" if r['repeats'] != 3 else '') + (signs[NAMES[m]] and ' ' + signs[NAMES[m]]): r
+            for m, r in sets.items()}
+    lines = [head, '', f"CIFAR-10, real test images divided per class {1-s['holdout']:.0%}/{s['holdout']:.0%} into train/test with seed "
              f"{s['seed']} ({rec['n_train']} / {rec['n_test']} images); IPC {rec['ipc']}; ConvNet-3 at 32 px, instance norm; "
              f"best top-1 (%) mean ± population std over runs (3 unless stated); K-Center / Herding on raw pixels (3,072-d).", '',
-             results_table(rows), '', 'Made by (CPU, torch threads, wall time):']
+             results_table(rows), '', *([notes, ''] if notes else []), 'Made by (CPU, torch threads, wall time):']
     lines += [f"- {NAMES[m]}: `{r['command']}` ({r['threads']} thread{'s' * (r['threads'] > 1)}, {r['wall_s'] / 60:.0f} min, {r['date']})"
               for m, r in sets.items()]
     if 'full' in sets:
@@ -70,8 +75,15 @@ def main():
     p.add_argument('--threads', type=int, default=None, help="torch CPU threads (default: torch's choice)")
     p.add_argument('--sets', nargs='+', default=['random', 'kcenter', 'herding', 'full'])
     p.add_argument('--out', default=str(RESULTS / 'cifar_baselines.json'))
+    p.add_argument('--report', action='store_true', help='rewrite the .md from the .json alone; run nothing')
+    p.add_argument('--refuse-stale', action='store_true', help="with --report: refuse (raise) when a set was not made by today's code, instead of marking it")
     a = p.parse_args()
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(name)s %(message)s')
+    if a.refuse_stale and not a.report: p.error('--refuse-stale goes with --report')
+    if a.report:   # the .md from the .json alone
+        write_md(load_json(a.out), Path(a.out).with_suffix('.md'), a.refuse_stale)
+        return print(Path(a.out).with_suffix('.md').read_text())
+    start = cell_stamp(__file__)   # the code this process imports
     if a.threads: torch.set_num_threads(a.threads)
     split, out = dict(seed=a.seed, holdout=a.holdout, root=a.root), Path(a.out)
     rec = load_json(out) if out.exists() else {}
@@ -94,7 +106,8 @@ def main():
         t = time.time()
         r = evaluate_folder(dirs[m], a.root, ds, split='val', holdout=a.holdout, split_seed=a.seed, eval_nets=('convnet',),
                             eval_repeats=want[m]['repeats'], eval_epochs=want[m]['epochs'], seed=a.seed, device='cpu')
-        run = dict(settings=want[m], wall_s=time.time() - t, command=command_line(), date=datetime.date.today().isoformat())
+        run = dict(settings=want[m], wall_s=time.time() - t, command=command_line(), date=datetime.date.today().isoformat(),
+                   stamp=cell_stamp(__file__, since=start))
         rec = record(out, rec, m, r | run)
         print(f"{NAMES[m]}: {r['results']['convnet']['mean']:.2f} ± {r['results']['convnet']['std']:.2f} "
               f"({(time.time() - t) / 60:.0f} min)", flush=True)

@@ -18,23 +18,31 @@ the 'random' cell is that set.)
 Writes benchmarks/results/cifar_methods.{json,md,png} after every cell; a rerun skips the cells recorded
 with the same settings:
     OMP_NUM_THREADS=1 python benchmarks/cifar_methods.py --threads 1
+Each cell records `common.cell_stamp` (the commit and the digest of the code that made it); the markdown marks every
+cell not made by today's code and names it under the table. `--report [--refuse-stale]` rewrites the .md from the
+.json alone (refusing, with --refuse-stale, when a cell was not made by today's code) and runs nothing.
 """
 import argparse, datetime, io, logging, time
 from pathlib import Path
 import torch
-from common import CIFAR_HOLDOUT, CIFAR_ROOT, RESULTS, add_entry, cifar_folder, command_line, last_stage_seconds
+from common import CIFAR_HOLDOUT, CIFAR_ROOT, RESULTS, add_entry, cell_stamp, cifar_folder, code_marks, command_line, last_stage_seconds
 from uvlp.config import get_dataset
+from uvlp.registry import get_method, method_names
 from uvlp.data import list_images, load_descriptions
 from uvlp.evaluate import evaluate_folder, load_split
 from uvlp.tiny import TINY_STEPS, train_tiny
 from uvlp.utils import atomic_write, load_json
 
-CELLS = {'random': dict(method='random'), 'kcenter': dict(method='kcenter'), 'herding': dict(method='herding'),
-         'd4m': dict(method='d4m'), 'vlcp': dict(method='vlcp'), 'uvlp': dict(method='uvlp'),
-         'uvlp_decode': dict(method='uvlp', synthesis='decode'), 'uvlp_real': dict(method='uvlp', synthesis='real'),
-         'full': dict(method='full')}
-NAMES = dict(random='Random', kcenter='K-Center', herding='Herding', d4m='D4M', vlcp='VLCP', uvlp='UVLP (sdedit)',
-             uvlp_decode='UVLP, decode', uvlp_real='UVLP, real member', full='Full data')
+def cells() -> dict:
+    """Cell -> (label, settings): every method of the registry in its order with its published CIFAR-10 preset where it has one
+    (VLCP's `run_cifar10.sh`: contamination 0, threshold 0.3), UVLP's synthesis ablations, the sets of every image last"""
+    ms = [get_method(n) for n in method_names()]
+    own = {m.name: (m.label, dict(method=m.name) | m.presets.get('cifar10', {})) for m in ms if not m.all_images}
+    abl = {'uvlp_decode': ('UVLP, decode', dict(method='uvlp', synthesis='decode')), 'uvlp_real': ('UVLP, real member', dict(method='uvlp', synthesis='real'))}
+    return own | abl | {m.name: (m.label, dict(method=m.name)) for m in ms if m.all_images}
+
+CELLS = {c: s for c, (_, s) in cells().items()}   # cell -> its settings
+NAMES = {c: label for c, (label, _) in cells().items()}   # cell -> its column label
 
 def build_stack(data:Path, stack:Path, ds, steps:dict, seed:int) -> dict:
     "Train (once) the colour tiny stack on the training images and their captions; its manifest"
@@ -59,27 +67,28 @@ def run_cell(cell:str, data:Path, stack:Path, work:Path, ds, a, want:dict) -> di
 
 def in_order(cells:dict) -> dict: return {c: cells[c] for c in CELLS if c in cells}   # the JSON file sorts its keys
 
-def table(cells:dict) -> str:
-    "One markdown row (ConvNet-3), one column per method: mean ± population std"
+def table(cells:dict, signs:dict={}) -> str:
+    "One markdown row (ConvNet-3), one column per method: mean ± population std; a cell's name followed by its sign in `signs` (name -> sign)"
     r = lambda c: cells[c]['results']['convnet']
-    head = [NAMES[c] + ('' if cells[c]['settings'] == cells.get('random', cells[c])['settings'] else
+    head = [NAMES[c] + (signs.get(NAMES[c], '') and ' ' + signs[NAMES[c]]) + ('' if cells[c]['settings'] == cells.get('random', cells[c])['settings'] else
                         f" ({cells[c]['settings']['epochs']} ep, {cells[c]['settings']['repeats']} run{'s' * (cells[c]['settings']['repeats'] > 1)})")
             for c in cells]
     return '\n'.join(['| net | ' + ' | '.join(head) + ' |', '|---|' + '---:|' * len(cells),
                       '| ConvNet-3 | ' + ' | '.join(f"{r(c)['mean']:.1f} ± {r(c)['std']:.1f}" for c in cells) + ' |',
                       '| ConvNet-3, run 1 only (same seed in every cell) | ' + ' | '.join(f"{r(c)['best'][0]:.1f}" for c in cells) + ' |'])
 
-def write_md(rec:dict, path:Path):
-    "The table, how it was made and what is missing, as markdown"
+def write_md(rec:dict, path:Path, refuse_stale:bool=False):
+    "The table, how it was made and what is missing, as markdown; the cells not made by today's code marked (or refused)"
     cells, s, st = in_order(rec['cells']), rec['settings'], rec['stack']
     missing = [c for c in CELLS if c not in cells]
-    lines = [f"CIFAR-10, real test images divided per class 80/20 into train/val with seed {s['seed']} ({rec['n_train']} / {rec['n_val']} images); "
+    signs, head, notes = code_marks({NAMES[c]: r.get('stamp') for c, r in cells.items()}, cell_stamp(__file__), refuse_stale)
+    lines = [head, '', f"CIFAR-10, real test images divided per class 80/20 into train/val with seed {s['seed']} ({rec['n_train']} / {rec['n_val']} images); "
              f"IPC {s['ipc']}; every method through a colour tiny stack (CLIP, VAE, UNet) trained here on the {rec['n_train']} training images "
              f"and their grounded colour captions (steps {st['steps']}, {sum(st['seconds'].values()) / 60:.0f} min on {st['threads']} thread(s)); "
              f"ConvNet-3 at 32 px, best top-1 (%) on val, mean ± population std over runs.", '',
              f"**Shortened schedule, NOT the protocol (1000 epochs):** {s['epochs']} epochs × {s['repeats']} runs per set unless its column says otherwise; full data "
              f"{s['full_epochs']} epochs × {s['full_repeats']} run(s) (LR milestones and evaluations scaled).", '',
-             table(cells), '']
+             table(cells, signs), '', *([notes, ''] if notes else [])]
     late = [NAMES[c] for c, r in cells.items() if c != 'full' and r['settings']['repeats'] != s['repeats']]
     if late: lines += [f"{', '.join(late)}: 1 run only (`--cell-repeats 1`, to fit the time), the same seed as run 1 of the "
                        f"{s['repeats']}-run cells: compare them on the run-1 row.", '']
@@ -132,8 +141,15 @@ def main():
     p.add_argument('--threads', type=int, default=1, help='torch CPU threads')
     p.add_argument('--cells', nargs='+', default=list(CELLS), choices=list(CELLS))
     p.add_argument('--out', default=str(RESULTS / 'cifar_methods.json'))
+    p.add_argument('--report', action='store_true', help='rewrite the .md from the .json alone; run nothing')
+    p.add_argument('--refuse-stale', action='store_true', help="with --report: refuse (raise) when a cell was not made by today's code, instead of marking it")
     a = p.parse_args()
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(name)s %(message)s')
+    if a.refuse_stale and not a.report: p.error('--refuse-stale goes with --report')
+    if a.report:   # the .md from the .json alone
+        write_md(load_json(a.out), Path(a.out).with_suffix('.md'), a.refuse_stale)
+        return print(Path(a.out).with_suffix('.md').read_text())
+    start = cell_stamp(__file__)   # the code this process imports
     torch.set_num_threads(a.threads)
     ds, work, out = get_dataset('cifar10'), Path(a.work), Path(a.out)
     data = cifar_folder(a.root, work, ds, CIFAR_HOLDOUT, a.seed)
@@ -146,7 +162,7 @@ def main():
     for cell in a.cells:
         want = dict(epochs=a.full_epochs, repeats=a.full_repeats) if cell == 'full' else dict(epochs=a.epochs, repeats=a.cell_repeats or a.repeats)
         if cell in done and done[cell]['settings'] == want: continue
-        entry = run_cell(cell, data, Path(a.stack), work, ds, a, want)
+        entry = run_cell(cell, data, Path(a.stack), work, ds, a, want) | dict(stamp=cell_stamp(__file__, since=start))
         rec = record(out, rec, cell, entry)
         r = entry['results']['convnet']
         print(f"{NAMES[cell]}: {r['mean']:.2f} ± {r['std']:.2f}  (distil {entry['distil_s']:.0f} s, eval {entry['eval_s']:.0f} s)", flush=True)

@@ -14,32 +14,39 @@ byte-identical (`uvlp.utils.tree_digest`); otherwise the run evaluates it itself
 shared feature cache.
 
 Resumable in pieces: each cell is a run directory under --work (default /work/scratch/compare_digits, outside the
-repository); a finished cell costs ~nothing on a rerun. Each finished cell is also appended to <work>/cells.jsonl (wall
-seconds, stage seconds). `--report` writes benchmarks/results/compare_digits.{md,png,json} from whatever cells are
-done: the table and figure of `uvlp.sweep`, and the seconds of each stage of every method at IPC 10.
+repository); a finished cell costs ~nothing on a rerun. Each finished cell is also appended to <work>/cells.jsonl (its
+top-1 of every repeat, wall seconds, stage seconds, and `common.cell_stamp`: the commit and the digest of the code that made
+it). `--report` writes benchmarks/results/compare_digits.{md,png,json} from whatever cells are done (<work>/cells.jsonl, or
+without it the cells of benchmarks/results/compare_digits.json alone): the table and figure, and the seconds of each stage
+of every method at IPC 10; a cell not made by today's code is marked in the tables and named under them (`--refuse-stale`:
+refuse instead). To redo a cell, delete its run directory and its line of cells.jsonl.
 
     OMP_NUM_THREADS=1 setsid nohup python benchmarks/compare_digits.py > /work/scratch/compare_digits.log 2>&1 &
-    python benchmarks/compare_digits.py --report
+    python benchmarks/compare_digits.py --report [--refuse-stale]
 
 A piece at a time: `--only LABEL ... --ipcs N ...` runs just those cells. The pipeline refuses to resume a run directory
 whose settings key today's code computes otherwise (e.g. cells made before `text_policy` existed), so after such a change
 run only the missing cells; the finished ones are kept and reported as they are.
 """
-import argparse, dataclasses, json, logging, shutil, time
+import argparse, dataclasses, json, logging, shutil, statistics, sys, time
 from pathlib import Path
 import torch
-from common import RESULTS, manifest, stage_seconds
+from uvlp.registry import REFERENCE, get_method, method_label, method_names
+from common import RESULTS, cell_stamp, code_marks, stage_seconds
 IPCS = (10, 1, 20)   # IPC 10 first: the block the stage seconds are read from
-VARIANTS = {
-    'Random': dict(method='random'), 'UVLP': dict(method='uvlp'), 'VLCP': dict(method='vlcp'), 'D4M': dict(method='d4m'),
-    'K-Center': dict(method='kcenter'), 'Herding': dict(method='herding'),
-    'UVLP decode': dict(method='uvlp', synthesis='decode'), 'UVLP real': dict(method='uvlp', synthesis='real'),
-    'VLCP decode': dict(method='vlcp', synthesis='decode'), 'VLCP real': dict(method='vlcp', synthesis='real'),
-    'D4M decode': dict(method='d4m', synthesis='decode'), 'D4M real': dict(method='d4m', synthesis='real'),
-    'UVLP α=1 (image only)': dict(method='uvlp', alpha=1.0), 'UVLP α=0 (text only)': dict(method='uvlp', alpha=0.0),
-    'UVLP no α search': dict(method='uvlp', class_search=False, cluster_search=False),
-    'Full': dict(method='full', eval_repeats=1),   # one training run: ~14× the images of IPC 10, too slow for 3 on the shared CPU
-}
+def variants() -> dict:
+    """Column label -> settings: every method of the registry in its order (its record's label; the sets of every image
+    last, trained once: ~14x the images of IPC 10, too slow for 3 runs on the shared CPU), each prototype rule's synthesis
+    ablations, and UVLP's fusion ablations"""
+    ms = [get_method(n) for n in method_names()]
+    own = {m.label: dict(method=m.name) for m in ms if not m.all_images}
+    synth = {f'{m.label} {mode}': dict(method=m.name, synthesis=mode) for m in ms if m.generative for mode in ('decode', 'real')}
+    fusion = {'UVLP α=1 (image only)': dict(method='uvlp', alpha=1.0), 'UVLP α=0 (text only)': dict(method='uvlp', alpha=0.0),
+              'UVLP no α search': dict(method='uvlp', class_search=False, cluster_search=False)}
+    return own | synth | fusion | {m.label: dict(method=m.name, eval_repeats=1) for m in ms if m.all_images}
+
+VARIANTS = variants()
+REF, ALL = method_label(REFERENCE), [m.label for m in map(get_method, method_names()) if m.all_images]   # the reference row; the sets of every image
 FULL_IPC = 10
 
 def cells(work:Path, epochs:int, ipcs=IPCS) -> list:
@@ -49,22 +56,22 @@ def cells(work:Path, epochs:int, ipcs=IPCS) -> list:
     base = dict(dataset='digits', seed=0, eval_nets=('convnet',), eval_repeats=3, eval_epochs=epochs, device='cpu',
                 feature_cache=str(work/'feature_cache'))
     run = lambda lab, i: (lab, i, DistillConfig(**(base | VARIANTS[lab]), ipc=i, out_dir=str(work/cell_name('digits', i, 0, lab))))
-    block = lambda i: [run(lab, i) for lab in VARIANTS if lab != 'Full'] + [run('Full', i)] * (i == FULL_IPC)
+    block = lambda i: [run(lab, i) for lab in VARIANTS if lab not in ALL] + [run(lab, i) for lab in ALL if i == FULL_IPC]
     return [c for i in ipcs for c in block(i)]
 
 def reuse_random(ctx, donor:Path|None) -> bool:
     "Copy the donor run's stamped 'Random' record into this run when its random images are byte-identical to the donor's"
     from uvlp.pipeline import RunDir, images_done, write_random
     from uvlp.utils import tree_digest
-    part = ctx.run.eval_part('Random', ctx.cfg.eval_nets[0])
-    if donor is None or ctx.cfg.method == 'random' or ctx.run.done(part): return False
+    part = ctx.run.eval_part(REF, ctx.cfg.eval_nets[0])
+    if donor is None or ctx.cfg.method == REFERENCE or ctx.run.done(part): return False
     d = RunDir(donor)
-    if not d.done(d.eval_part('Random', ctx.cfg.eval_nets[0])): return False
+    if not d.done(d.eval_part(REF, ctx.cfg.eval_nets[0])): return False
     for c in range(ctx.info.n_classes):
         if not images_done(ctx.run, ctx.info.class_ids[c], ctx.cfg.ipc, 'random'): write_random(ctx, c)
     if tree_digest(ctx.run.set_dir('random')) != tree_digest(d.set_dir('distilled')): return False
     part.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(d.eval_part('Random', ctx.cfg.eval_nets[0]), part); ctx.run.stamp(part)
+    shutil.copyfile(d.eval_part(REF, ctx.cfg.eval_nets[0]), part); ctx.run.stamp(part)
     return True
 
 def run_cell(cfg, donor:Path|None) -> dict:
@@ -84,63 +91,89 @@ def running_table(work:Path) -> str:
 
 def run_all(work:Path, epochs:int, threads:int, only:list|None=None, ipcs=IPCS):
     from uvlp.utils import load_json
-    from uvlp.pipeline import SET_NAMES
     torch.set_num_threads(threads)
     work.mkdir(parents=True, exist_ok=True)
     done = {(c['label'], c['ipc']) for c in map(json.loads, (work/'cells.jsonl').read_text().splitlines())} if (work/'cells.jsonl').exists() else set()
-    donors = {}
+    donors, start = {}, cell_stamp(__file__)   # the code this process imports
     for lab, ipc, cfg in cells(work, epochs, ipcs):
         if only and lab not in only: continue
         t = time.time()
         info = run_cell(cfg, donors.get(ipc))
-        if cfg.method == 'random': donors[ipc] = Path(cfg.out_dir)
+        if cfg.method == REFERENCE: donors[ipc] = Path(cfg.out_dir)
         m, wall = load_json(Path(cfg.out_dir)/'eval/metrics.json'), time.time() - t
         mean = lambda s: sum(b := m['records'][s]['results']['convnet']['best']) / len(b)
+        own = m['records'][method_label(cfg.method)]['results']['convnet']
         rec = dict(label=lab, ipc=ipc, run=cfg.out_dir, wall_s=round(wall, 1), seconds={k: round(v, 3) for k, v in stage_seconds(cfg.out_dir).items()},
-                   top1=mean(SET_NAMES[cfg.method]), random=mean('Random'), **info)
+                   top1=mean(method_label(cfg.method)), random=mean(REF), best=list(own['best']), net=own['label'], official=m['official'],
+                   epochs=cfg.eval_epochs, stamp=cell_stamp(__file__, since=start), **info)
         if (lab, ipc) not in done:
             with open(work/'cells.jsonl', 'a') as f: f.write(json.dumps(rec) + '\n')
         print(f"cell {lab} ipc {ipc}: {wall:.1f} s wall, stages {rec['seconds']}, reused Random: {info['reused_random']}", flush=True)
         print(running_table(work), flush=True)
 
-def report(work:Path, out:Path):
-    "The markdown table, the figure and the stage seconds of the cells done so far"
+def read_cells(work:Path, out:Path) -> list:
+    "The cells done: <work>/cells.jsonl (the last line of each label and IPC), or without it the cells of the results file `out`.json"
+    from uvlp.utils import load_json
+    cs = ([json.loads(l) for l in (work/'cells.jsonl').read_text().splitlines()] if (work/'cells.jsonl').exists() else
+          load_json(out.with_suffix('.json'))['cells'])
+    return list({(c['label'], c['ipc']): c for c in cs}.values())
+
+def cell_key(c) -> str: return f"{c['label']} IPC {c['ipc']}"   # a cell's name in the notes under the tables
+
+def report(work:Path, out:Path, refuse_stale:bool=False):
+    "The markdown table, the figure and the stage seconds of the cells done so far, each cell not made by today's code marked"
     from uvlp.sweep import collect, sweep_table, plot_sweep
     from uvlp.utils import save_json, atomic_write
-    cs = [json.loads(l) for l in (work/'cells.jsonl').read_text().splitlines()]
-    rows = collect([dict(out_dir=c['run'], variant=c['label']) for c in cs])
-    ipcs = sorted({c['ipc'] for c in cs})
-    rows += [r | dict(ipc=i) for r in rows if r['set'] == 'Full' for i in ipcs if i != r['ipc']]   # the full set is the same at every IPC
-    cols = list(dict.fromkeys(['Random', 'K-Center', 'Herding', 'D4M', 'VLCP', 'UVLP', *VARIANTS]))
-    at10 = {c['label']: c['seconds'] for c in cs if c['ipc'] == 10}
-    fig = plot_sweep(rows, cols); fig.savefig(out.with_suffix('.png'), dpi=80)
+    cs = read_cells(work, out)
+    signs, head, notes = code_marks({cell_key(c): c.get('stamp') for c in cs}, cell_stamp(__file__), refuse_stale)
+    sign = lambda c: signs[cell_key(c)] and ' ' + signs[cell_key(c)]
+    cols = list(VARIANTS)
+    at10 = {c['label']: c for c in cs if c['ipc'] == 10}
+    if all('best' in c for c in cs):
+        rows = [dict(dataset='digits', ipc=i, seed=0, set=c['label'], net='convnet', label=c['net'], best=c['best'], official=c['official'])
+                for c in cs for i in (sorted({c['ipc'] for c in cs}) if c['label'] in ALL else [c['ipc']])]
+        fig = plot_sweep(rows, cols); fig.savefig(out.with_suffix('.png'), dpi=80)
+    else: print(f"{out.with_suffix('.png')} left as it is: cells recorded without the top-1 of each repeat cannot be drawn", file=sys.stderr)
     wall = sum(c['wall_s'] for c in cs)
     stages = ['features', 'prototypes', 'synthesis', 'evaluation']
     sec = ['| Column | ' + ' | '.join(stages) + ' |', '|---|' + '---:|' * len(stages)]
-    sec += [f"| {lab} | " + ' | '.join(f"{s.get(k, 0):.1f}" for k in stages) + ' |' for lab, s in at10.items()]
-    md = ["# Every method on the embedded digits (tiny stack, CPU)\n",
+    sec += [f"| {lab}{sign(c)} | " + ' | '.join(f"{c['seconds'].get(k, 0):.1f}" for k in stages) + ' |' for lab, c in at10.items()]
+    md = ["# Every method on the embedded digits (tiny stack, CPU)\n", head + '\n',
           f"Embedded digits at 32 px, the shipped tiny CLIP, VAE and UNet (small models trained on these digits, not the paper's CLIP ViT-L/14 and SD 1.5), seed 0; "
-          f"ConvNet-3, best top-1 (%) mean ± std over 3 repeats; **shortened schedule: {load_json_epochs(cs)} epochs, not the "
+          f"ConvNet-3, best top-1 (%) mean ± std over 3 repeats; **shortened schedule: {'/'.join(map(str, sorted({c['epochs'] for c in cs})))} epochs, not the "
           f"evaluation protocol**. Best of a row in bold, second underlined. 'Full' is the whole training set (run once, at IPC "
           f"{FULL_IPC}, shown in every block; ONE training run, so its ± is 0). {len(cs)} cells, {wall / 60:.0f} min wall on one thread of a shared 2-core machine.\n",
-          sweep_table(rows, cols), '', paired_table(cs, cols), '', "Seconds per stage at IPC 10 (one thread; summed over resumed invocations; the "
+          digits_table(cs, cols, sign), '', *([notes, ''] if notes else []), paired_table(cs, cols, sign), '', "Seconds per stage at IPC 10 (one thread; summed over resumed invocations; the "
           "evaluation of runs that reused the Random record trains one set, the others two):\n", *sec, '',
           'Made by `OMP_NUM_THREADS=1 python benchmarks/compare_digits.py` then `--report`.']
     with atomic_write(out.with_suffix('.md')) as f: f.write('\n'.join(md) + '\n')
-    save_json(dict(stage_seconds_ipc10=at10, cells=cs), out.with_suffix('.json'))
+    save_json(dict(stage_seconds_ipc10={lab: c['seconds'] for lab, c in at10.items()}, cells=cs), out.with_suffix('.json'))
     print('\n'.join(md))
 
-def paired_table(cs:list, cols:list) -> str:
+def digits_table(cs:list, cols:list, sign) -> str:
+    """A row per IPC, a 'mean ± std' column per set (the std of the repeats' top-1, or as recorded), best **bold**, second
+    <u>underlined</u> (`uvlp.sweep.marks`), each cell followed by `sign(cell)`; 'Full' in every row"""
+    from uvlp.sweep import marks
+    ipcs, full = sorted({c['ipc'] for c in cs}), [c for c in cs if c['label'] in ALL]
+    std = lambda c: statistics.pstdev(c['best']) if 'best' in c else c['std']
+    fmt = {'best': '**{}**', 'second': '<u>{}</u>'}
+    lines = ['| Dataset | IPC | Network | ' + ' | '.join(cols) + ' |', '|---|---:|---|' + '---:|' * len(cols)]
+    for i in ipcs:
+        got = {c['label']: c for c in cs if c['ipc'] == i} | {c['label']: c for c in full}
+        mk = marks({s: got[s]['top1'] if s in got else None for s in cols})
+        text = lambda s: '–' if s not in got else fmt.get(mk[s], '{}').format(f"{got[s]['top1']:.1f} ± {std(got[s]):.1f}") + sign(got[s])
+        lines.append(f"| digits | {i} | {next(iter(got.values()))['net']} | " + ' | '.join(map(text, cols)) + ' |')
+    return '\n'.join(lines) + ('' if all(c['official'] for c in cs) else "\n\n*Shortened training (not the evaluation protocol's epochs).*")
+
+def paired_table(cs:list, cols:list, sign=lambda c: '') -> str:
     "Each run's own set against the random real images of the same run (saved at that method's image size), mean top-1"
     ipcs = sorted({c['ipc'] for c in cs})
     got = {(c['label'], c['ipc']): c for c in cs}
     lines = ["Each run against its own 'Random' copy (the same selection, saved at that method's image size: VLCP's is 8 px and "
              "D4M's 224 px on the digits, the others 32 px): mean top-1 of the run's set / of its Random copy.\n",
              '| Column | ' + ' | '.join(f'IPC {i}' for i in ipcs) + ' |', '|---|' + '---:|' * len(ipcs)]
-    cell = lambda c: '–' if c is None else f"{c['top1']:.1f} / {c['random']:.1f}"
+    cell = lambda c: '–' if c is None else f"{c['top1']:.1f} / {c['random']:.1f}" + sign(c)
     return '\n'.join(lines + [f"| {lab} | " + ' | '.join(cell(got.get((lab, i))) for i in ipcs) + ' |' for lab in cols if lab != 'Random'])
-
-def load_json_epochs(cs) -> int: return manifest(cs[0]['run'])['config']['eval_epochs']
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -148,10 +181,12 @@ if __name__ == '__main__':
     p.add_argument('--epochs', type=int, default=10, help='evaluation epochs (a shortened schedule, not the protocol)')
     p.add_argument('--threads', type=int, default=1)
     p.add_argument('--report', action='store_true', help='write benchmarks/results/compare_digits.{md,png,json} from the cells done')
+    p.add_argument('--refuse-stale', action='store_true', help="with --report: refuse (raise) when a cell was not made by today's code, instead of marking it")
     p.add_argument('--only', nargs='+', default=None, help='run only these columns (labels of VARIANTS), e.g. --only "UVLP no α search"')
     p.add_argument('--ipcs', type=int, nargs='+', default=list(IPCS), help='run only these IPCs')
     a = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
     if a.only and (bad := sorted(set(a.only) - set(VARIANTS))): p.error(f"unknown column(s) {bad}: choose from {list(VARIANTS)}")
-    if a.report: report(Path(a.work), RESULTS/'compare_digits')
+    if a.refuse_stale and not a.report: p.error('--refuse-stale goes with --report')
+    if a.report: report(Path(a.work), RESULTS/'compare_digits', a.refuse_stale)
     else: run_all(Path(a.work), a.epochs, a.threads, a.only, tuple(a.ipcs))

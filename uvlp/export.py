@@ -12,7 +12,8 @@ from pathlib import Path
 import yaml
 from .config import DatasetInfo, get_dataset
 from .jvlc import load_prototypes
-from .pipeline import SET_NAMES, synthesized
+from .pipeline import synthesized
+from .registry import method_label
 from .rundir import RunDir
 from .utils import atomic_dir, atomic_write, check_apart, check_replaceable, load_json
 
@@ -36,8 +37,8 @@ def finished_run(run_dir, # a run directory written by `uvlp.pipeline.distill` /
 
 # %% ../nbs/17_export.ipynb #db7866fe
 def method_name(manifest:dict) -> str:
-    "The row name of the run's method ('UVLP', 'VLCP', 'Random', ...; a manifest from before methods existed is UVLP's)"
-    return SET_NAMES[manifest['config'].get('method', 'uvlp')]
+    "The row name of the run's method, its record's label ('UVLP', 'VLCP', 'Random', ...; a manifest from before methods existed is UVLP's)"
+    return method_label(manifest['config'].get('method', 'uvlp'))
 
 # %% ../nbs/17_export.ipynb #4a3b016c
 def metadata_rows(run:RunDir, # the run directory

@@ -54,6 +54,13 @@ class Prototype:
         "The record `to_dict` wrote, with its latent."
         return cls(**d, latent=latent)
 
+    @classmethod
+    def core(cls, class_id, cluster:int, members, latent:Tensor, text:str|None, text_index:int|None=None):
+        "A prototype from what every method has — members, image prototype (a latent), text and the row it comes from; UVLP's α and hubness fields empty"
+        members = sorted(int(m) for m in members)
+        return cls(class_id=class_id, cluster=int(cluster), members=members, chosen=[], hub_scores=[], alpha_c=None, alpha=None, J=None, weights={},
+                   size=len(members), text_index=None if text_index is None else int(text_index), text=text, image_text_cos=None, latent=latent)
+
 # %% ../nbs/08_jvlc.ipynb #60ccb2dc
 @dataclass
 class ClassPrototypes:
@@ -81,6 +88,12 @@ class ClassPrototypes:
         "The record as JSON-ready values, without the latents."
         d = {f.name: getattr(self, f.name) for f in fields(self)}
         return d | {'prototypes': [p.to_dict() for p in self.prototypes]}
+
+    @classmethod
+    def core(cls, class_id, n:int, ipc:int, prototypes:list, outliers=(), notes=()):
+        "The record of a method that has no α search and no hubness: those fields empty"
+        return cls(class_id=class_id, n=n, ipc=ipc, alpha0=None, alpha_c=None, outliers=[int(i) for i in outliers], notes=list(notes),
+                   hubness=None, top_k=None, prototypes=prototypes)
 
     @classmethod
     def from_dict(cls, d:dict, latents:Tensor=None):

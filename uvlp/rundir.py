@@ -169,10 +169,11 @@ def clear_run(run:RunDir) -> tuple:
 
 # %% ../nbs/13a_rundir.ipynb #9a4dfe26
 def seed_rules(cfg:DistillConfig) -> dict:
-    "How each unit of work's seed derives from the run seed (recorded in the manifest)"
-    return dict(seed=cfg.seed, rule='uvlp.utils.derive_seed(seed, stage, *keys)', vae_latents="(seed, 'latent', '<class_id>/<file>')",
-                kmeans="(seed, '<method>', class_id)", synthesis="(seed, 'synthesis', class_index, cluster_index)",
-                real_selection="(seed, '<random|kcenter|herding>', class_id)", evaluation='seed, set before each network')
+    "How each unit of work's seed derives from the run seed (recorded in the manifest): the method's streams and the reference row's from their records (`08b_registry`)"
+    from uvlp.registry import REFERENCE, get_method
+    return dict(seed=cfg.seed, rule='uvlp.utils.derive_seed(seed, *keys)', vae_latents="derive_seed(seed, 'latent', '<class_id>/<file>')",
+                method=get_method(cfg.method).seed_rules(), reference_row=get_method(REFERENCE).seed_rules(),
+                synthesis="derive_seed(seed, 'synthesis', class_index, cluster_index)", evaluation='seed, set before each network')
 
 # %% ../nbs/13a_rundir.ipynb #b668b805
 def data_source(cfg:DistillConfig) -> dict|None:
