@@ -76,11 +76,11 @@ def reuse_random(ctx, donor:Path|None) -> bool:
 
 def run_cell(cfg, donor:Path|None) -> dict:
     "Run or resume one cell: the stages up to synthesis (timed in the manifest), the Random record reused if possible, evaluation"
-    from uvlp.pipeline import evaluate_stage, evaluation_done, open_run, run_stages
+    from uvlp.pipeline import EVALUATION, open_run, run_stage, run_stages
     with open_run(cfg) as ctx:
         run_stages(dataclasses.replace(ctx, cfg=dataclasses.replace(cfg, evaluate=False)), progress=False)
         reused = reuse_random(ctx, donor)
-        if not evaluation_done(ctx): evaluate_stage(ctx, progress=False)
+        run_stage(ctx, EVALUATION, progress=False)
     return dict(reused_random=reused)
 
 def running_table(work:Path) -> str:

@@ -16,7 +16,7 @@ import argparse, base64, datetime, json, subprocess, sys, time
 from dataclasses import asdict
 from pathlib import Path
 from common import ROOT, stage_seconds
-from uvlp.pipeline import config_from_parameters, notebook_parameters
+from uvlp.notebook import config_from_parameters, notebook_parameters
 from uvlp.utils import atomic_write, load_json, save_json
 
 NB, OUT = Path('nbs/run_distill.ipynb'), Path('benchmarks/results/main_job.json')

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['logger', 'HUBNESS', 'FEATURE_KEYS', 'Prototype', 'ClassPrototypes', 'save_prototypes', 'load_prototypes',
            'check_settings', 'check_class', 'JVLCConfig', 'note', 'class_k', 'member_scores', 'cluster_prototypes',
-           'jvlc_class', 'class_inputs', 'iter_discover', 'discover']
+           'jvlc_class', 'class_inputs', 'jvlc_of', 'iter_discover', 'discover']
 
 # %% ../nbs/08_jvlc.ipynb #a64b6fa9
 import logging, math, numbers
@@ -259,6 +259,18 @@ def class_inputs(f) -> tuple:
     get = f.get if isinstance(f, Mapping) else lambda k: getattr(f, k, None)
     return tuple(get(k) for k in FEATURE_KEYS)
 
+# %% ../nbs/08_jvlc.ipynb #4ce7b825
+def jvlc_of(f, # one class's features (`Features`, or a dict of `FEATURE_KEYS`)
+            taus:Tensor, # [C, D] the class text prototypes of the run
+            c:int, # the class's index: its tau; the other classes' are its negatives
+            cfg:JVLCConfig=JVLCConfig(), # the settings
+            device=None, # where to compute (default: CUDA if available)
+            class_id=None, # names the class in its record (None: `c`)
+           ) -> ClassPrototypes:
+    "JVL-C of class `c` among the classes of `taus` — the one call `discover` and the pipeline's UVLP rule (`08b_registry.uvlp_rule`) share"
+    img, txt, lat, texts = class_inputs(f)
+    return jvlc_class(img, txt, lat, taus[c], tau_negatives(taus, c), texts, c if class_id is None else class_id, cfg, device)
+
 # %% ../nbs/08_jvlc.ipynb #6a14e664
 def iter_discover(classes, # {class_id: features} or an iterable of features (class id = position)
                   taus:Tensor, # [C, D] class text prototypes, in the order of `classes`
@@ -273,8 +285,7 @@ def iter_discover(classes, # {class_id: features} or an iterable of features (cl
     items = classes.items() if isinstance(classes, Mapping) else enumerate(classes)
     for c, (cid, f) in enumerate(tqdm(items, total=len(taus), desc='prototypes', disable=not progress)):
         if c >= len(taus): raise ValueError(f"more classes than the {len(taus)} text prototypes given")
-        img, txt, lat, texts = class_inputs(f)
-        yield jvlc_class(img, txt, lat, taus[c], tau_negatives(taus, c), texts, cid, cfg, device)
+        yield jvlc_of(f, taus, c, cfg, device, cid)
 
 # %% ../nbs/08_jvlc.ipynb #19daf2dc
 def discover(classes, # {class_id: features} or a list of features (class id = position)

@@ -8,17 +8,17 @@ __all__ = ['logger', 'CLASS_KEY', 'REGISTRY', 'ENTRY_POINTS', 'REFERENCE', 'PROT
            'base_alpha', 'jvlc_settings', 'uvlp_rule', 'class_string', 'vlcp_rule', 'd4m_rule', 'real_rule',
            'EvalProtocol', 'register_protocol', 'get_protocol']
 
-# %% ../nbs/08b_registry.ipynb #58312c6d
+# %% ../nbs/08b_registry.ipynb #b048a89f
 import importlib, logging, re
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass, replace
 from importlib.metadata import entry_points
 from typing import Callable
 from .utils import derive_seed, load_json
 
-# %% ../nbs/08b_registry.ipynb #7c3037e1
+# %% ../nbs/08b_registry.ipynb #d505e52f
 logger = logging.getLogger(__name__)
 
-# %% ../nbs/08b_registry.ipynb #2a938030
+# %% ../nbs/08b_registry.ipynb #cc00fb8b
 CLASS_KEY = '<class_id>'   # in a seed stream's keys: the class's id
 
 @dataclass(frozen=True)
@@ -49,13 +49,13 @@ class Method:
         "Stream → how its seed derives from the run seed, as the run manifest records it"
         return {s: f"derive_seed(seed, {', '.join(k if k == CLASS_KEY else repr(k) for k in keys)})" for s, keys in self.seeds.items()}
 
-# %% ../nbs/08b_registry.ipynb #cc874fa5
+# %% ../nbs/08b_registry.ipynb #c4a3515d
 REGISTRY = {}   # name → `Method`: the built-in ones, then `register_method`'s, then the installed packages' (`load_entry_points`)
 ENTRY_POINTS = 'uvlp.methods'   # the entry-point group of installed methods
 REFERENCE = 'random'   # the method every run is compared with: as many random real images
 _LOADED = []   # the entry points loaded so far
 
-# %% ../nbs/08b_registry.ipynb #8f54db2b
+# %% ../nbs/08b_registry.ipynb #9a272b07
 def _check_record(name:str, settings, reads:tuple, synthesis):
     "Raise when a method's settings record, read settings or synthesis values are not what the pipeline can use"
     from uvlp.settings import DistillConfig
@@ -71,7 +71,7 @@ def _check_record(name:str, settings, reads:tuple, synthesis):
         raise ValueError(f"method {name!r}: synthesis must give strength, guidance_scale, image_size, prompt_chunks, steps and negative_prompt; "
                          f"{sorted(bad)} missing or unknown (`uvlp.methods.UVLP_SYNTHESIS` is an example)")
 
-# %% ../nbs/08b_registry.ipynb #90647876
+# %% ../nbs/08b_registry.ipynb #8aad579e
 def register_method(name:str, # what runs call it: lower-case letters, digits, '-' or '_' (it names run folders)
                     label:str, # its row and column in tables
                     rule:Callable, # `(run context, class features, class index) → ClassPrototypes`
@@ -100,7 +100,7 @@ def register_method(name:str, # what runs call it: lower-case letters, digits, '
     REGISTRY[name] = m
     return m
 
-# %% ../nbs/08b_registry.ipynb #df7a7f6d
+# %% ../nbs/08b_registry.ipynb #54439b2c
 def load_entry_points():
     "Register the methods of installed packages (entry-point group `uvlp.methods`), each once per process"
     for ep in entry_points(group=ENTRY_POINTS):
@@ -112,7 +112,7 @@ def load_entry_points():
         elif callable(obj): obj()
         else: raise TypeError(f"entry point {ep.name!r} ({ep.value}) is neither a Method nor a function that registers one")
 
-# %% ../nbs/08b_registry.ipynb #d97d8ed6
+# %% ../nbs/08b_registry.ipynb #e30d7458
 def method_names() -> tuple:
     "The names of every registered method, installed packages' included"
     load_entry_points()
@@ -130,14 +130,14 @@ def method_label(name:str) -> str:
     "The table label of method `name`; a run made by a method that is not installed here keeps its name"
     return get_method(name).label if name in method_names() else name
 
-# %% ../nbs/08b_registry.ipynb #ce6a6f35
+# %% ../nbs/08b_registry.ipynb #7c936071
 def method_reads(m:Method) -> set:
     "The run settings method `m` reads: its settings record's fields that are run settings, and `m.reads`"
     from uvlp.settings import DistillConfig
     run = {f.name for f in fields(DistillConfig)}
     return {f.name for f in fields(m.settings) if f.name in run} | set(m.reads) if m.settings else set(m.reads)
 
-# %% ../nbs/08b_registry.ipynb #645fa581
+# %% ../nbs/08b_registry.ipynb #4a8d0f98
 def method_settings(cfg, # the run's `DistillConfig`
                     **values, # fields the run decides otherwise, by name (UVLP: α₀ = the global Fisher α)
                    ):
@@ -154,26 +154,25 @@ def method_settings(cfg, # the run's `DistillConfig`
     check_option_types(m.settings, opts)
     return stage_settings(m.settings, cfg, **{f.name: opts.get(f.name, f.default) for f in own}, **values)
 
-# %% ../nbs/08b_registry.ipynb #7dacb477
+# %% ../nbs/08b_registry.ipynb #16ec3c1d
 def base_alpha(ctx) -> float:
     "α₀ of every class: the fixed `alpha`, else the global Fisher α when asked for, else `alpha0`"
     c = ctx.cfg
     return c.alpha if c.alpha is not None else load_json(ctx.run.global_alpha)['alpha'] if c.global_alpha else c.alpha0
 
-# %% ../nbs/08b_registry.ipynb #d3517120
+# %% ../nbs/08b_registry.ipynb #94f22e8c
 def jvlc_settings(ctx):
     "The run's `JVLCConfig` (`08_jvlc`): the settings of the same names, α₀ the run's base α, both searches off for a fixed α"
     c, fixed = ctx.cfg, ctx.cfg.alpha is not None
     return method_settings(c, alpha0=base_alpha(ctx), class_search=c.class_search and not fixed, cluster_search=c.cluster_search and not fixed)
 
-# %% ../nbs/08b_registry.ipynb #e0920191
+# %% ../nbs/08b_registry.ipynb #0cc9365a
 def uvlp_rule(ctx, f, ci:int):
-    "UVLP's prototypes of class `ci` (`08_jvlc.jvlc_class`), with the fusion ablations of the settings"
-    from uvlp.fusion import tau_negatives
-    from uvlp.jvlc import jvlc_class
-    return jvlc_class(f.image_emb, f.text_emb, f.latents, ctx.taus[ci], tau_negatives(ctx.taus, ci), f.texts, f.class_id, jvlc_settings(ctx), ctx.device)
+    "UVLP's prototypes of class `ci` (`08_jvlc.jvlc_of`, as `discover` finds them), with the fusion ablations of the settings"
+    from uvlp.jvlc import jvlc_of
+    return jvlc_of(f, ctx.taus, ci, jvlc_settings(ctx), ctx.device, f.class_id)
 
-# %% ../nbs/08b_registry.ipynb #b8a1b670
+# %% ../nbs/08b_registry.ipynb #eca54c3f
 def class_string(info, # the run's `DatasetInfo`
                  ci:int, # a class index
                  which:str='line', # 'line': the full synonym line where the dataset has one (ImageNet's WordNet lemmas); 'name': the short name
@@ -181,7 +180,7 @@ def class_string(info, # the run's `DatasetInfo`
     "The class string of VLCP and D4M"
     return info.class_lines[ci] if which == 'line' and info.class_lines else info.class_names[ci]
 
-# %% ../nbs/08b_registry.ipynb #7b463e8c
+# %% ../nbs/08b_registry.ipynb #3a5baae6
 def vlcp_rule(ctx, f, ci:int):
     "VLCP's prototypes of class `ci` (`08a_methods.vlcp_class`) with every knob of its `VLCPSettings`"
     from uvlp.methods import vlcp_class
@@ -189,7 +188,7 @@ def vlcp_rule(ctx, f, ci:int):
     return vlcp_class(f.latents, f.texts, class_string(ctx.info, ci, s.class_string), ipc=ctx.cfg.ipc, seed=ctx.cfg.seed, class_id=f.class_id,
                       lof_neighbors=s.lof_neighbors, contamination=s.contamination, n_init=s.n_init, threshold=s.threshold, top_words=s.top_words)
 
-# %% ../nbs/08b_registry.ipynb #7f64271e
+# %% ../nbs/08b_registry.ipynb #f5401038
 def d4m_rule(ctx, f, ci:int):
     "D4M's prototypes of class `ci` (`08a_methods.d4m_class`) with every knob of its `D4MSettings`"
     from uvlp.methods import d4m_class
@@ -197,7 +196,7 @@ def d4m_rule(ctx, f, ci:int):
     return d4m_class(f.latents, class_string(ctx.info, ci, s.class_string), ipc=ctx.cfg.ipc, seed=ctx.cfg.seed, class_id=f.class_id,
                      km_expand=s.km_expand, leftover=s.leftover, shuffle=s.shuffle)
 
-# %% ../nbs/08b_registry.ipynb #1aaaf72e
+# %% ../nbs/08b_registry.ipynb #0f1a2cb6
 def real_rule(ctx, f, ci:int, method:str|None=None):
     "Real images of class `ci` as one-member prototypes: a selection on CLIP image features (`12b_baselines`; its seed derived per class), or all"
     from uvlp.baselines import select_class
@@ -209,7 +208,7 @@ def real_rule(ctx, f, ci:int, method:str|None=None):
     ps = [replace(Prototype.core(f.class_id, k, [i], f.latents[i], f.texts[i], i), chosen=[i], image_text_cos=float(cos[i])) for k, i in enumerate(idx)]
     return replace(ClassPrototypes.core(f.class_id, len(f), c.ipc, ps), top_k=1)
 
-# %% ../nbs/08b_registry.ipynb #d8c3e40c
+# %% ../nbs/08b_registry.ipynb #c91c46c7
 def _register_builtins():
     "The seed table's columns in its order — the selections Random, K-Center and Herding, then D4M, VLCP and UVLP — and the full data"
     from uvlp.jvlc import JVLCConfig
@@ -229,7 +228,7 @@ def _register_builtins():
 
 _register_builtins()
 
-# %% ../nbs/08b_registry.ipynb #bf78284b
+# %% ../nbs/08b_registry.ipynb #e616483c
 @dataclass(frozen=True)
 class EvalProtocol:
     "One evaluation protocol: what trains a (set, network) unit, and what it does, in words"
@@ -252,7 +251,7 @@ class EvalProtocol:
 
 PROTOCOLS = {}   # name → `EvalProtocol`
 
-# %% ../nbs/08b_registry.ipynb #f3f1c603
+# %% ../nbs/08b_registry.ipynb #77e91982
 def register_protocol(p:EvalProtocol, replace:bool=False) -> EvalProtocol:
     "Register an evaluation protocol under `p.name`"
     if p.name in PROTOCOLS and not replace: raise ValueError(f"protocol {p.name!r} is registered already: pass replace=True to replace it")
@@ -265,7 +264,7 @@ def get_protocol(name:str) -> EvalProtocol:
     if name not in PROTOCOLS: raise ValueError(f"eval_protocol {name!r} is not registered: choose one of {tuple(PROTOCOLS)}")
     return PROTOCOLS[name]
 
-# %% ../nbs/08b_registry.ipynb #d00aa5cc
+# %% ../nbs/08b_registry.ipynb #ad97a74b
 register_protocol(EvalProtocol(
     name='minimax', label='hard labels (Minimax)', unit='uvlp.pipeline:hard_unit', labels="the images' class labels (cross-entropy)",
     epochs='by IPC: 3000 / 2000 / 1500 / 1000 / 500 / 300 for IPC ≤ 1 / 10 / 50 / 200 / 500 / more, two thirds from 100 classes, 1000 at ≤ 32 px (`12a_evaluate.epochs_for`)',
@@ -274,7 +273,7 @@ register_protocol(EvalProtocol(
     networks='the settings eval_nets: ConvNet, ResNetAP-10, ResNet-18 (`12_networks`)',
     reported='best val top-1 (%) of 100 evaluations during training, mean ± std of the repeats', source="Minimax's `train.py` as VLCP runs it (`12a_evaluate`)"))
 
-# %% ../nbs/08b_registry.ipynb #5f40ceae
+# %% ../nbs/08b_registry.ipynb #fac18702
 register_protocol(EvalProtocol(
     name='rded', label="soft labels (RDED)", unit='uvlp.pipeline:rded_unit', labels="a teacher's softmax(logits / T), T 20, online per CutMix-ed batch; KL divergence",
     epochs='E (VLCP: 500; RDED: 300), setting rded_epochs', optimiser='AdamW 1e-3, betas (0.9, 0.999), weight decay 0.01 except biases and 1-D parameters; '
