@@ -246,6 +246,7 @@ def train_soft(student:nn.Module, # freshly initialised student
     g_order = torch.Generator().manual_seed(derive_seed(seed, 'softlabel', 'order'))
     g_aug = torch.Generator(device).manual_seed(derive_seed(seed, 'softlabel', 'augment'))
     evals, curve, steps, t0 = rded_eval_epochs(epochs), dict(epoch=[], acc=[], loss=[]), 0, time.time()
+    loss_sum, n_loss = 0.0, 0   # since the previous evaluation: the curve's loss is aligned with its epochs, as `12a_evaluate.train_run`'s
     student.train()
     for epoch in tqdm(range(1, epochs + 1), disable=not progress, leave=False, desc='soft-label epochs'):
         total, batches = torch.zeros((), device=device), torch.randperm(len(images), generator=g_order).to(device).split(bs)
@@ -253,9 +254,10 @@ def train_soft(student:nn.Module, # freshly initialised student
             x = rded_augment(images[idx], factor, stats=stats, generator=g_aug) if augment else normalize_images(images[idx].float() / 255, stats)
             if cl: x = x.contiguous(memory_format=torch.channels_last)
             total += soft_step(student, teacher, opt, x, T, g_aug, quirk_double_bn, augment); steps += 1
-        sched.step(); curve['loss'].append(total.item() / len(batches))
+        sched.step(); loss_sum += total.item(); n_loss += len(batches)
         if epoch in evals:
             curve['epoch'].append(epoch); curve['acc'].append(val_top1(student, val, stats, device, cl))
+            curve['loss'].append(loss_sum / n_loss); loss_sum, n_loss = 0.0, 0
             logger.info(f"soft-label epoch {epoch}/{epochs}: top-1 {curve['acc'][-1]:.2f}%")
     i = max(range(len(curve['acc'])), key=curve['acc'].__getitem__)
     return dict(best=curve['acc'][i], best_epoch=curve['epoch'][i], steps=steps, seconds=time.time() - t0, epochs=epochs,
